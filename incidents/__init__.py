@@ -1,0 +1,1 @@
+"""Alert ingestion, incidents, their timelines and metrics."""

@@ -1,0 +1,287 @@
+"""Serializers for the incidents API."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from slos.models import Service
+
+from ..choices import TRANSITIONS, Kind, ResolvePolicy, Severity, Status
+from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
+from ..services.incidents import CORRECTABLE_TIMES
+
+User = get_user_model()
+
+
+class UsernameField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("slug_field", "username")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", User.objects.filter(is_active=True))
+        super().__init__(**kwargs)
+
+
+class ServiceSlugField(serializers.SlugRelatedField):
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("slug_field", "slug")
+        if not kwargs.get("read_only"):
+            kwargs.setdefault("queryset", Service.objects.all())
+        super().__init__(**kwargs)
+
+
+def _read_only_slug(slug_field: str, **kwargs: Any) -> Any:
+    return serializers.SlugRelatedField(slug_field=slug_field, read_only=True, **kwargs)
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    reference = serializers.CharField(read_only=True)
+    services = ServiceSlugField(many=True, read_only=True)
+    commander = _read_only_slug("username")
+    alert_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Incident
+        fields = [
+            "number",
+            "reference",
+            "title",
+            "summary",
+            "severity",
+            "status",
+            "kind",
+            "services",
+            "commander",
+            "started_at",
+            "detected_at",
+            "acknowledged_at",
+            "resolved_at",
+            "closed_at",
+            "alert_count",
+        ]
+        read_only_fields = fields
+
+
+class AlertSerializer(serializers.ModelSerializer):
+    integration = _read_only_slug("name")
+    incident = _read_only_slug("number")
+    runbook_url = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Alert
+        fields = [
+            "id",
+            "integration",
+            "incident",
+            "fingerprint",
+            "status",
+            "labels",
+            "annotations",
+            "runbook_url",
+            "starts_at",
+            "ends_at",
+            "generator_url",
+            "first_seen_at",
+            "last_seen_at",
+            "times_seen",
+        ]
+        read_only_fields = fields
+
+
+class TimelineEntrySerializer(serializers.ModelSerializer):
+    actor = serializers.CharField(source="actor_name", read_only=True)
+
+    class Meta:
+        model = TimelineEntry
+        fields = ["id", "at", "kind", "actor", "text", "data", "pinned"]
+        read_only_fields = fields
+
+
+class IncidentDetailSerializer(IncidentSerializer):
+    responders = _read_only_slug("username", many=True)
+    acknowledged_by = _read_only_slug("username")
+    integration = _read_only_slug("name")
+    previous = _read_only_slug("number")
+    allowed_statuses = serializers.SerializerMethodField()
+    alerts = AlertSerializer(many=True, read_only=True)
+    timeline = TimelineEntrySerializer(many=True, read_only=True)
+
+    class Meta(IncidentSerializer.Meta):
+        fields = [
+            *IncidentSerializer.Meta.fields,
+            "responders",
+            "acknowledged_by",
+            "integration",
+            "group_key",
+            "previous",
+            "allowed_statuses",
+            "alerts",
+            "timeline",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_statuses(self, incident: Incident) -> list[str]:
+        return list(TRANSITIONS[incident.status])
+
+
+class IncidentDeclareSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    severity = serializers.ChoiceField(choices=Severity.values)
+    summary = serializers.CharField(required=False, allow_blank=True, default="")
+    services = ServiceSlugField(many=True, required=False)
+    kind = serializers.ChoiceField(choices=[Kind.MANUAL, Kind.DRILL], default=Kind.MANUAL)
+    started_at = serializers.DateTimeField(required=False)
+    commander = UsernameField(required=False, allow_null=True)
+
+
+class IncidentEditSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300, required=False)
+    summary = serializers.CharField(required=False, allow_blank=True)
+    services = ServiceSlugField(many=True, required=False)
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=Status.values)
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class SeveritySerializer(serializers.Serializer):
+    severity = serializers.ChoiceField(choices=Severity.values)
+
+
+class CommanderSerializer(serializers.Serializer):
+    username = UsernameField(allow_null=True, help_text="null clears the commander")
+
+
+class ResponderSerializer(serializers.Serializer):
+    username = UsernameField()
+
+
+class NoteSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=20000)
+    pinned = serializers.BooleanField(default=False)
+
+
+class ResolveSerializer(serializers.Serializer):
+    note = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReopenSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class CorrectTimeSerializer(serializers.Serializer):
+    field = serializers.ChoiceField(choices=CORRECTABLE_TIMES)
+    value = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=1000)
+
+
+class PinSerializer(serializers.Serializer):
+    pinned = serializers.BooleanField()
+
+
+class IntegrationSerializer(serializers.ModelSerializer):
+    default_service = ServiceSlugField(required=False, allow_null=True)
+    quiet_period_seconds = serializers.IntegerField(
+        required=False, allow_null=True, min_value=60, help_text="empty: never auto-resolve"
+    )
+    severity_mapping = serializers.DictField(
+        child=serializers.ChoiceField(choices=Severity.values), required=False
+    )
+    resolve_policy = serializers.ChoiceField(choices=ResolvePolicy.values, required=False)
+
+    class Meta:
+        model = Integration
+        fields = [
+            "id",
+            "name",
+            "kind",
+            "token_prefix",
+            "default_service",
+            "service_label",
+            "severity_label",
+            "severity_mapping",
+            "default_severity",
+            "resolve_policy",
+            "quiet_period_seconds",
+            "enabled",
+            "created_at",
+        ]
+        read_only_fields = ["id", "kind", "token_prefix", "created_at"]
+
+    def to_representation(self, instance: Integration) -> dict[str, Any]:
+        data = super().to_representation(instance)
+        data["quiet_period_seconds"] = (
+            int(instance.quiet_period.total_seconds()) if instance.quiet_period else None
+        )
+        return data
+
+
+class IntegrationCreatedSerializer(IntegrationSerializer):
+    token = serializers.CharField(read_only=True, help_text="Shown once; store it now.")
+    webhook_url = serializers.CharField(read_only=True)
+
+    class Meta(IntegrationSerializer.Meta):
+        fields = [*IntegrationSerializer.Meta.fields, "token", "webhook_url"]
+        read_only_fields = fields
+
+
+class IntegrationEnabledSerializer(serializers.Serializer):
+    enabled = serializers.BooleanField()
+
+
+class DeliverySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Delivery
+        fields = [
+            "id",
+            "received_at",
+            "body_bytes",
+            "user_agent",
+            "state",
+            "attempts",
+            "processed_at",
+            "outcome",
+            "error",
+        ]
+        read_only_fields = fields
+
+
+class _SummarySerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    mean = serializers.FloatField(allow_null=True)
+    p50 = serializers.FloatField(allow_null=True)
+    p90 = serializers.FloatField(allow_null=True)
+    max = serializers.FloatField(allow_null=True)
+
+
+class _MetricsBlockSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    time_to_detect = _SummarySerializer()
+    time_to_acknowledge = _SummarySerializer()
+    time_to_resolve = _SummarySerializer()
+
+
+class _ServiceMetricsSerializer(_MetricsBlockSerializer):
+    service = serializers.CharField()
+
+
+class _SeverityMetricsSerializer(_MetricsBlockSerializer):
+    severity = serializers.CharField()
+
+
+class IncidentMetricsSerializer(serializers.Serializer):
+    """Durations in seconds; percentiles by linear interpolation."""
+
+    since = serializers.DateTimeField(allow_null=True)
+    until = serializers.DateTimeField(allow_null=True)
+    overall = _MetricsBlockSerializer()
+    by_service = _ServiceMetricsSerializer(many=True)
+    by_severity = _SeverityMetricsSerializer(many=True)
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)

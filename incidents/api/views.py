@@ -1,0 +1,272 @@
+"""REST API for incidents, alerts, integrations and metrics: validate, one service, serialize."""
+
+from typing import Any
+
+from django.conf import settings
+from django.http import Http404
+from django.urls import reverse
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.serializers import Serializer
+from rest_framework.views import APIView
+
+from accounts.permissions import IsAdmin, IsResponder
+
+from .. import selectors, services
+from ..actors import Actor
+from ..models import Incident, Integration
+from . import serializers as s
+from .filters import AlertFilter, IncidentFilter
+
+
+def _valid(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _number(value: str) -> int:
+    """Accept `42` and `INC-42`."""
+    text = value.upper().removeprefix("INC-")
+    if not text.isdigit():
+        raise Http404
+    return int(text)
+
+
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Incidents: list and filter, declare, and act on one (the lifecycle)."""
+
+    permission_classes = [IsResponder]
+    filterset_class = IncidentFilter
+    lookup_field = "number"
+    lookup_value_regex = r"(?i:inc-)?\d+"
+    serializer_class = s.IncidentSerializer
+
+    def get_queryset(self):
+        return selectors.incident_list(user=self.request.user)
+
+    def get_object(self) -> Incident:
+        try:
+            incident = selectors.incident_get(
+                user=self.request.user, number=_number(self.kwargs["number"])
+            )
+        except Incident.DoesNotExist:
+            raise Http404 from None
+        self.check_object_permissions(self.request, incident)
+        return incident
+
+    def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.incident_get(user=self.request.user, number=incident.number)
+        return Response(s.IncidentDetailSerializer(fresh).data, status=code)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.of(self.request.user)
+
+    @extend_schema(responses=s.IncidentDetailSerializer)
+    def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return Response(s.IncidentDetailSerializer(self.get_object()).data)
+
+    @extend_schema(request=s.IncidentDeclareSerializer, responses={201: s.IncidentDetailSerializer})
+    def create(self, request: Request) -> Response:
+        """Declare an incident."""
+        data = _valid(s.IncidentDeclareSerializer, request)
+        incident = services.incident_declare(actor=self.actor, **data)
+        return self._detail(incident, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IncidentEditSerializer, responses=s.IncidentDetailSerializer)
+    def partial_update(self, request: Request, number: str) -> Response:
+        """Edit title, summary or services."""
+        data = _valid(s.IncidentEditSerializer, request)
+        incident = services.incident_update_details(
+            incident=self.get_object(), actor=self.actor, **data
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request: Request, number: str) -> Response:
+        return self._detail(
+            services.incident_acknowledge(incident=self.get_object(), actor=self.actor)
+        )
+
+    @extend_schema(request=s.StatusSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def status(self, request: Request, number: str) -> Response:
+        data = _valid(s.StatusSerializer, request)
+        incident = services.incident_set_status(
+            incident=self.get_object(), actor=self.actor, **data
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=s.SeveritySerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def severity(self, request: Request, number: str) -> Response:
+        data = _valid(s.SeveritySerializer, request)
+        incident = services.incident_set_severity(
+            incident=self.get_object(), actor=self.actor, **data
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=s.CommanderSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def commander(self, request: Request, number: str) -> Response:
+        data = _valid(s.CommanderSerializer, request)
+        incident = services.incident_assign_commander(
+            incident=self.get_object(), commander=data["username"], actor=self.actor
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=s.ResponderSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post", "delete"])
+    def responders(self, request: Request, number: str) -> Response:
+        """POST adds a responder, DELETE removes one."""
+        data = _valid(s.ResponderSerializer, request)
+        service = (
+            services.incident_add_responder
+            if request.method == "POST"
+            else services.incident_remove_responder
+        )
+        incident = service(incident=self.get_object(), user=data["username"], actor=self.actor)
+        return self._detail(incident)
+
+    @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def note(self, request: Request, number: str) -> Response:
+        data = _valid(s.NoteSerializer, request)
+        entry = services.incident_add_note(incident=self.get_object(), actor=self.actor, **data)
+        return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.ResolveSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, number: str) -> Response:
+        data = _valid(s.ResolveSerializer, request)
+        incident = services.incident_resolve(incident=self.get_object(), actor=self.actor, **data)
+        return self._detail(incident)
+
+    @extend_schema(request=s.ReopenSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, number: str) -> Response:
+        data = _valid(s.ReopenSerializer, request)
+        incident = services.incident_reopen(incident=self.get_object(), actor=self.actor, **data)
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def close(self, request: Request, number: str) -> Response:
+        return self._detail(services.incident_close(incident=self.get_object(), actor=self.actor))
+
+    @extend_schema(request=s.CorrectTimeSerializer, responses=s.IncidentDetailSerializer)
+    @action(detail=True, methods=["post"], url_path="correct-time")
+    def correct_time(self, request: Request, number: str) -> Response:
+        """Correct started/detected/acknowledged/resolved time, with a reason."""
+        data = _valid(s.CorrectTimeSerializer, request)
+        incident = services.incident_correct_time(
+            incident=self.get_object(), actor=self.actor, **data
+        )
+        return self._detail(incident)
+
+    @extend_schema(request=s.PinSerializer, responses=s.TimelineEntrySerializer)
+    @action(detail=True, methods=["post"], url_path=r"timeline/(?P<entry_id>\d+)/pin")
+    def pin(self, request: Request, number: str, entry_id: str) -> Response:
+        """Pin a timeline entry for the postmortem (or unpin it)."""
+        data = _valid(s.PinSerializer, request)
+        incident = self.get_object()
+        entry = next((e for e in incident.timeline.all() if e.pk == int(entry_id)), None)
+        if entry is None:
+            raise Http404
+        entry = services.timeline_entry_set_pinned(
+            entry=entry, pinned=data["pinned"], actor=self.actor
+        )
+        return Response(s.TimelineEntrySerializer(entry).data)
+
+
+class AlertViewSet(viewsets.ReadOnlyModelViewSet):
+    """Alerts as received, newest first."""
+
+    serializer_class = s.AlertSerializer
+    filterset_class = AlertFilter
+
+    def get_queryset(self):
+        return selectors.alert_list(user=self.request.user)
+
+
+class IntegrationViewSet(
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Alert sources (admins only). The token appears only in the create and rotate responses."""
+
+    permission_classes = [IsAdmin]
+    serializer_class = s.IntegrationSerializer
+
+    def get_queryset(self):
+        return selectors.integration_list(user=self.request.user)
+
+    def _created(self, integration: Integration, token: str, code: int) -> Response:
+        integration.token = token  # type: ignore[attr-defined]
+        integration.webhook_url = settings.KEEL_BASE_URL.rstrip("/") + reverse(  # type: ignore[attr-defined]
+            "alertmanager-webhook"
+        )
+        return Response(s.IntegrationCreatedSerializer(integration).data, status=code)
+
+    @extend_schema(request=s.IntegrationSerializer, responses={201: s.IntegrationCreatedSerializer})
+    def create(self, request: Request) -> Response:
+        from datetime import timedelta
+
+        data = _valid(s.IntegrationSerializer, request)
+        seconds = data.pop("quiet_period_seconds", None)
+        data.pop("enabled", None)
+        integration, token = services.integration_create(
+            actor=Actor.of(request.user),
+            quiet_period=timedelta(seconds=seconds) if seconds else None,
+            **data,
+        )
+        return self._created(integration, token, status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.IntegrationCreatedSerializer)
+    @action(detail=True, methods=["post"], url_path="rotate-token")
+    def rotate_token(self, request: Request, pk: str) -> Response:
+        integration, token = services.integration_rotate_token(
+            integration=self.get_object(), actor=Actor.of(request.user)
+        )
+        return self._created(integration, token, status.HTTP_200_OK)
+
+    @extend_schema(request=s.IntegrationEnabledSerializer, responses=s.IntegrationSerializer)
+    @action(detail=True, methods=["post"])
+    def enabled(self, request: Request, pk: str) -> Response:
+        data = _valid(s.IntegrationEnabledSerializer, request)
+        integration = services.integration_set_enabled(
+            integration=self.get_object(), enabled=data["enabled"], actor=Actor.of(request.user)
+        )
+        return Response(s.IntegrationSerializer(integration).data)
+
+    @extend_schema(responses=s.DeliverySerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def deliveries(self, request: Request, pk: str) -> Response:
+        """Recent deliveries and what processing made of them."""
+        queryset = selectors.delivery_list(user=request.user, integration=self.get_object())
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
+
+
+class IncidentMetricsView(APIView):
+    """MTTD, MTTA and MTTR (seconds) with percentiles, overall, by service and by severity."""
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("since", str, description="ISO 8601; incidents started at or after"),
+            OpenApiParameter("until", str, description="ISO 8601; incidents started before"),
+        ],
+        responses=s.IncidentMetricsSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        query = s.MetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = selectors.incident_metrics(user=request.user, **query.validated_data)
+        return Response(s.IncidentMetricsSerializer(data).data)

@@ -1,0 +1,51 @@
+"""The Alertmanager webhook receiver: authenticate, check, store raw, enqueue, answer.
+
+Kept to the minimum on purpose (no DRF, no session): it is measured under alert storms.
+"""
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from . import alertmanager
+from .services import delivery_receive, integration_authenticate
+
+
+def _error(status: int, message: str) -> JsonResponse:
+    return JsonResponse({"message": message}, status=status)
+
+
+def _bearer(request: HttpRequest) -> str:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else ""
+
+
+@csrf_exempt
+@require_POST
+def alertmanager_webhook(request: HttpRequest, token: str = "") -> JsonResponse:
+    integration = integration_authenticate(token=token or _bearer(request))
+    if integration is None:
+        response = _error(401, "Missing, unknown or disabled integration token.")
+        response["WWW-Authenticate"] = 'Bearer realm="keel"'
+        return response
+    limit = settings.KEEL_MAX_WEBHOOK_BYTES
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return _error(400, "Invalid Content-Length header.")
+    if declared > limit:
+        return _error(413, f"The body is larger than the limit of {limit} bytes.")
+    body = request.read(limit + 1)
+    if len(body) > limit:
+        return _error(413, f"The body is larger than the limit of {limit} bytes.")
+    try:
+        alertmanager.parse(body)
+    except alertmanager.PayloadError as exc:
+        return _error(400, f"Not an Alertmanager v4 webhook payload: {exc}")
+    delivery = delivery_receive(
+        integration_id=integration.id,
+        body=body,
+        user_agent=request.headers.get("User-Agent", ""),
+    )
+    return JsonResponse({"status": "accepted", "delivery": delivery.pk})

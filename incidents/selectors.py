@@ -1,0 +1,113 @@
+"""Reads for incidents, alerts, integrations and metrics, with permission checks."""
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+
+from django.db.models import Count, Prefetch, Q, QuerySet
+
+from accounts.roles import Role, require_role
+
+from . import metrics
+from .choices import Kind
+from .models import Alert, Delivery, Incident, Integration, TimelineEntry
+
+
+def incident_list(*, user: Any) -> QuerySet[Incident]:
+    """Incidents a user may see, with what list views show loaded eagerly."""
+    require_role(user, Role.VIEWER)
+    return (
+        Incident.objects.select_related("commander")
+        .prefetch_related("services")
+        .annotate(alert_count=Count("alerts", distinct=True))
+        .order_by("-started_at", "-id")
+    )
+
+
+def incident_get(*, user: Any, number: int) -> Incident:
+    """One incident with its services, responders, alerts and timeline."""
+    require_role(user, Role.VIEWER)
+    return (
+        Incident.objects.select_related("commander", "acknowledged_by", "integration", "previous")
+        .prefetch_related(
+            "services",
+            "responders",
+            Prefetch("alerts", queryset=Alert.objects.order_by("-starts_at", "-id")),
+            Prefetch(
+                "timeline",
+                queryset=TimelineEntry.objects.select_related("actor_user").order_by("at", "id"),
+            ),
+        )
+        .annotate(alert_count=Count("alerts", distinct=True))
+        .get(number=number)
+    )
+
+
+def alert_list(*, user: Any) -> QuerySet[Alert]:
+    require_role(user, Role.VIEWER)
+    return Alert.objects.select_related("integration", "incident").order_by("-starts_at", "-id")
+
+
+def integration_list(*, user: Any) -> QuerySet[Integration]:
+    """Integrations hold routing secrets' prefixes; admins only."""
+    require_role(user, Role.ADMIN)
+    return Integration.objects.select_related("default_service").order_by("name")
+
+
+def delivery_list(*, user: Any, integration: Integration) -> QuerySet[Delivery]:
+    require_role(user, Role.ADMIN)
+    return Delivery.objects.filter(integration=integration).defer("body")
+
+
+def _durations(incidents: list[Incident]) -> dict[str, metrics.Summary]:
+    return {
+        "time_to_detect": metrics.summarize(
+            [metrics.seconds_between(i.started_at, i.detected_at) for i in incidents]
+        ),
+        "time_to_acknowledge": metrics.summarize(
+            [metrics.seconds_between(i.detected_at, i.acknowledged_at) for i in incidents]
+        ),
+        "time_to_resolve": metrics.summarize(
+            [metrics.seconds_between(i.started_at, i.resolved_at) for i in incidents]
+        ),
+    }
+
+
+def incident_metrics(
+    *, user: Any, since: datetime | None = None, until: datetime | None = None
+) -> dict[str, Any]:
+    """MTTD/MTTA/MTTR summaries (seconds) for incidents started in [since, until).
+
+    Drills are left out. An incident affecting several services counts for each.
+    """
+    require_role(user, Role.VIEWER)
+    filters = ~Q(kind=Kind.DRILL)
+    if since is not None:
+        filters &= Q(started_at__gte=since)
+    if until is not None:
+        filters &= Q(started_at__lt=until)
+    rows = list(
+        Incident.objects.filter(filters)
+        .only("started_at", "detected_at", "acknowledged_at", "resolved_at", "severity")
+        .prefetch_related("services")
+    )
+    by_service: dict[str, list[Incident]] = {}
+    by_severity: dict[str, list[Incident]] = {}
+    for incident in rows:
+        by_severity.setdefault(incident.severity, []).append(incident)
+        for service in incident.services.all():
+            by_service.setdefault(service.slug, []).append(incident)
+
+    def block(items: list[Incident]) -> dict[str, Any]:
+        return {
+            "count": len(items),
+            **{name: asdict(s) for name, s in _durations(items).items()},
+        }
+
+    return {
+        "since": since,
+        "until": until,
+        "overall": block(rows),
+        "by_service": [{"service": k, **block(v)} for k, v in sorted(by_service.items())],
+        "by_severity": [{"severity": k, **block(v)} for k, v in sorted(by_severity.items())],
+    }

@@ -1,0 +1,55 @@
+"""Every state change in the incidents app, one service each."""
+
+from .incidents import (
+    incident_acknowledge,
+    incident_add_note,
+    incident_add_responder,
+    incident_assign_commander,
+    incident_close,
+    incident_correct_time,
+    incident_declare,
+    incident_remove_responder,
+    incident_reopen,
+    incident_resolve,
+    incident_set_severity,
+    incident_set_status,
+    incident_update_details,
+    timeline_entry_set_pinned,
+)
+from .ingestion import (
+    alerts_resolve_quiet,
+    deliveries_requeue,
+    delivery_process,
+    delivery_receive,
+)
+from .integrations import (
+    integration_authenticate,
+    integration_create,
+    integration_rotate_token,
+    integration_set_enabled,
+)
+
+__all__ = [
+    "alerts_resolve_quiet",
+    "deliveries_requeue",
+    "delivery_process",
+    "delivery_receive",
+    "incident_acknowledge",
+    "incident_add_note",
+    "incident_add_responder",
+    "incident_assign_commander",
+    "incident_close",
+    "incident_correct_time",
+    "incident_declare",
+    "incident_remove_responder",
+    "incident_reopen",
+    "incident_resolve",
+    "incident_set_severity",
+    "incident_set_status",
+    "incident_update_details",
+    "integration_authenticate",
+    "integration_create",
+    "integration_rotate_token",
+    "integration_set_enabled",
+    "timeline_entry_set_pinned",
+]

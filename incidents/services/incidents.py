@@ -1,0 +1,484 @@
+"""Incident lifecycle: each change writes the incident and its timeline entry atomically."""
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.roles import Role
+from slos.models import Service
+
+from ..actors import Actor
+from ..choices import OPEN_STATUSES, TRANSITIONS, EntryKind, Kind, Severity, Status
+from ..errors import IncidentError
+from ..models import Incident, NumberSequence, TimelineEntry
+
+CORRECTABLE_TIMES = ("started_at", "detected_at", "acknowledged_at", "resolved_at")
+
+
+def _now(at: datetime | None) -> datetime:
+    return at or timezone.now()
+
+
+def _entry(
+    incident: Incident,
+    *,
+    kind: str,
+    actor: Actor,
+    at: datetime,
+    text: str = "",
+    data: dict[str, Any] | None = None,
+) -> TimelineEntry:
+    return TimelineEntry.objects.create(
+        incident=incident, kind=kind, at=at, text=text, data=data or {}, **actor.entry_fields()
+    )
+
+
+def next_incident_number() -> int:
+    """The next incident number. The UPDATE holds the counter's row lock until commit."""
+    updated = NumberSequence.objects.filter(name="incident").update(value=F("value") + 1)
+    if not updated:
+        NumberSequence.objects.get_or_create(name="incident", defaults={"value": 0})
+        NumberSequence.objects.filter(name="incident").update(value=F("value") + 1)
+    return NumberSequence.objects.get(name="incident").value
+
+
+def _check_severity(severity: str) -> str:
+    if severity not in Severity.values:
+        raise IncidentError(
+            f"Unknown severity {severity!r}; use one of {', '.join(Severity.values)}.",
+            field="severity",
+        )
+    return severity
+
+
+def _lock(incident: Incident) -> Incident:
+    """Re-read the incident under a row lock, so concurrent changes apply one after another."""
+    return Incident.objects.select_for_update().get(pk=incident.pk)
+
+
+@transaction.atomic
+def incident_declare(
+    *,
+    actor: Actor,
+    title: str,
+    severity: str,
+    summary: str = "",
+    services: Iterable[Service] = (),
+    kind: str = Kind.MANUAL,
+    started_at: datetime | None = None,
+    commander: Any = None,
+    at: datetime | None = None,
+) -> Incident:
+    """Declare an incident by hand (or a drill)."""
+    actor.require(Role.RESPONDER)
+    now = _now(at)
+    if not title.strip():
+        raise IncidentError("A title is required.", field="title")
+    if kind not in (Kind.MANUAL, Kind.DRILL):
+        raise IncidentError("Declared incidents are of kind 'manual' or 'drill'.", field="kind")
+    if started_at and started_at > now:
+        raise IncidentError("The start cannot be in the future.", field="started_at")
+    incident = Incident.objects.create(
+        number=next_incident_number(),
+        title=title.strip()[:300],
+        summary=summary,
+        severity=_check_severity(severity),
+        kind=kind,
+        started_at=started_at or now,
+        detected_at=now,
+        commander=commander if commander is not None else actor.user,
+    )
+    incident.services.set(list(services))
+    _entry(
+        incident,
+        kind=EntryKind.DECLARED,
+        actor=actor,
+        at=now,
+        text=f"{actor.name} declared {incident.reference} ({incident.severity}).",
+        data={"severity": incident.severity, "kind": kind},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_acknowledge(
+    *, incident: Incident, actor: Actor, at: datetime | None = None
+) -> Incident:
+    """Acknowledge: someone is on it. Acknowledging twice keeps the first time."""
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if not incident.is_open:
+        raise IncidentError(
+            f"{incident.reference} is {incident.status}; only open incidents can be acknowledged."
+        )
+    if incident.acknowledged_at is not None:
+        return incident
+    now = _now(at)
+    incident.acknowledged_at = now
+    incident.acknowledged_by = actor.user
+    incident.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
+    _entry(
+        incident,
+        kind=EntryKind.ACKNOWLEDGED,
+        actor=actor,
+        at=now,
+        text=f"{actor.name} acknowledged.",
+    )
+    return incident
+
+
+def _set_status(
+    incident: Incident, status: str, *, actor: Actor, at: datetime, text: str = ""
+) -> Incident:
+    """Move an open incident to another open status or to resolved (caller holds the lock)."""
+    if status == incident.status:
+        return incident
+    previous = incident.status
+    fields = ["status", "updated_at"]
+    incident.status = status
+    if status == Status.RESOLVED:
+        incident.resolved_at = at
+        fields.append("resolved_at")
+    incident.save(update_fields=fields)
+    kind = EntryKind.RESOLVED if status == Status.RESOLVED else EntryKind.STATUS
+    _entry(
+        incident,
+        kind=kind,
+        actor=actor,
+        at=at,
+        text=text or f"Status {previous} → {status}.",
+        data={"from": previous, "to": status},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_set_status(
+    *, incident: Incident, status: str, actor: Actor, note: str = "", at: datetime | None = None
+) -> Incident:
+    """Change status along a legal transition (closing and reopening have their own services)."""
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if status not in Status.values:
+        raise IncidentError(f"Unknown status {status!r}.", field="status")
+    if status == incident.status:
+        return incident
+    if status == Status.CLOSED:
+        return incident_close(incident=incident, actor=actor, at=at)
+    if incident.status == Status.RESOLVED and status == Status.INVESTIGATING:
+        return incident_reopen(incident=incident, actor=actor, reason=note, at=at)
+    allowed = [s for s in TRANSITIONS[incident.status]]
+    if status not in allowed:
+        raise IncidentError(
+            f"{incident.reference} cannot move from {incident.status} to {status}"
+            + (f"; allowed: {', '.join(allowed)}." if allowed else "; it is closed."),
+            field="status",
+        )
+    text = f"Status {incident.status} → {status}." + (f" {note}" if note else "")
+    return _set_status(incident, status, actor=actor, at=_now(at), text=text)
+
+
+@transaction.atomic
+def incident_resolve(
+    *, incident: Incident, actor: Actor, note: str = "", at: datetime | None = None
+) -> Incident:
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if not incident.is_open:
+        raise IncidentError(f"{incident.reference} is already {incident.status}.", field="status")
+    text = f"{actor.name} resolved the incident." + (f" {note}" if note else "")
+    return _set_status(incident, Status.RESOLVED, actor=actor, at=_now(at), text=text)
+
+
+@transaction.atomic
+def incident_reopen(
+    *, incident: Incident, actor: Actor, reason: str = "", at: datetime | None = None
+) -> Incident:
+    """Reopen a resolved incident (a closed one stays closed: declare a new one)."""
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if incident.status != Status.RESOLVED:
+        raise IncidentError(
+            f"Only resolved incidents can be reopened; {incident.reference} is {incident.status}.",
+            field="status",
+        )
+    now = _now(at)
+    incident.status = Status.INVESTIGATING
+    incident.resolved_at = None
+    try:
+        with transaction.atomic():
+            incident.save(update_fields=["status", "resolved_at", "updated_at"])
+    except IntegrityError:
+        newer = Incident.objects.filter(
+            integration=incident.integration,
+            group_hash=incident.group_hash,
+            status__in=OPEN_STATUSES,
+        ).first()
+        raise IncidentError(
+            f"{newer.reference if newer else 'A newer incident'} is already open for this alert "
+            "group; work there instead.",
+            field="status",
+        ) from None
+    _entry(
+        incident,
+        kind=EntryKind.REOPENED,
+        actor=actor,
+        at=now,
+        text=f"{actor.name} reopened the incident." + (f" {reason}" if reason else ""),
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_close(*, incident: Incident, actor: Actor, at: datetime | None = None) -> Incident:
+    """Close a resolved incident (after its follow-up is done)."""
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if incident.status != Status.RESOLVED:
+        raise IncidentError(
+            f"Resolve {incident.reference} before closing it (it is {incident.status}).",
+            field="status",
+        )
+    now = _now(at)
+    incident.status = Status.CLOSED
+    incident.closed_at = now
+    incident.save(update_fields=["status", "closed_at", "updated_at"])
+    _entry(
+        incident,
+        kind=EntryKind.CLOSED,
+        actor=actor,
+        at=now,
+        text=f"{actor.name} closed the incident.",
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_set_severity(
+    *, incident: Incident, severity: str, actor: Actor, at: datetime | None = None
+) -> Incident:
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    _check_severity(severity)
+    if incident.status == Status.CLOSED:
+        raise IncidentError(f"{incident.reference} is closed.")
+    if severity == incident.severity:
+        return incident
+    previous = incident.severity
+    incident.severity = severity
+    incident.save(update_fields=["severity", "updated_at"])
+    _entry(
+        incident,
+        kind=EntryKind.SEVERITY,
+        actor=actor,
+        at=_now(at),
+        text=f"Severity {previous} → {severity}.",
+        data={"from": previous, "to": severity},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_assign_commander(
+    *, incident: Incident, commander: Any, actor: Actor, at: datetime | None = None
+) -> Incident:
+    """Make `commander` the incident commander (None: nobody)."""
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if commander is not None and not commander.is_active:
+        raise IncidentError(f"{commander.get_username()} is not an active user.", field="commander")
+    if incident.commander_id == (commander.pk if commander else None):
+        return incident
+    incident.commander = commander
+    incident.save(update_fields=["commander", "updated_at"])
+    name = commander.get_username() if commander else None
+    _entry(
+        incident,
+        kind=EntryKind.ROLE,
+        actor=actor,
+        at=_now(at),
+        text=f"{name} is now the incident commander." if name else "No incident commander.",
+        data={"role": "commander", "user": name},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_add_responder(
+    *, incident: Incident, user: Any, actor: Actor, at: datetime | None = None
+) -> Incident:
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if not user.is_active:
+        raise IncidentError(f"{user.get_username()} is not an active user.", field="username")
+    if incident.responders.filter(pk=user.pk).exists():
+        return incident
+    incident.responders.add(user)
+    _entry(
+        incident,
+        kind=EntryKind.ROLE,
+        actor=actor,
+        at=_now(at),
+        text=f"{user.get_username()} joined as a responder.",
+        data={"role": "responder", "user": user.get_username(), "added": True},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_remove_responder(
+    *, incident: Incident, user: Any, actor: Actor, at: datetime | None = None
+) -> Incident:
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    if not incident.responders.filter(pk=user.pk).exists():
+        raise IncidentError(f"{user.get_username()} is not a responder.", field="username")
+    incident.responders.remove(user)
+    _entry(
+        incident,
+        kind=EntryKind.ROLE,
+        actor=actor,
+        at=_now(at),
+        text=f"{user.get_username()} left the responders.",
+        data={"role": "responder", "user": user.get_username(), "added": False},
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_add_note(
+    *, incident: Incident, text: str, actor: Actor, pinned: bool = False, at: datetime | None = None
+) -> TimelineEntry:
+    """Add a note (Markdown) to the timeline."""
+    actor.require(Role.RESPONDER)
+    if not text.strip():
+        raise IncidentError("A note needs some text.", field="text")
+    if len(text) > 20000:
+        raise IncidentError("A note is limited to 20,000 characters.", field="text")
+    entry = TimelineEntry.objects.create(
+        incident=incident,
+        kind=EntryKind.NOTE,
+        at=_now(at),
+        text=text,
+        pinned=pinned,
+        **actor.entry_fields(),
+    )
+    Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
+    return entry
+
+
+@transaction.atomic
+def incident_update_details(
+    *,
+    incident: Incident,
+    actor: Actor,
+    title: str | None = None,
+    summary: str | None = None,
+    services: Iterable[Service] | None = None,
+    at: datetime | None = None,
+) -> Incident:
+    """Edit the title, summary or affected services."""
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    changes: dict[str, Any] = {}
+    fields = ["updated_at"]
+    if title is not None and title.strip() != incident.title:
+        if not title.strip():
+            raise IncidentError("A title is required.", field="title")
+        changes["title"] = {"from": incident.title, "to": title.strip()[:300]}
+        incident.title = title.strip()[:300]
+        fields.append("title")
+    if summary is not None and summary != incident.summary:
+        changes["summary"] = {"changed": True}
+        incident.summary = summary
+        fields.append("summary")
+    if services is not None:
+        new = sorted(s.slug for s in services)
+        old = sorted(incident.services.values_list("slug", flat=True))
+        if new != old:
+            incident.services.set(list(services))
+            changes["services"] = {"from": old, "to": new}
+    if not changes:
+        return incident
+    incident.save(update_fields=fields)
+    _entry(
+        incident,
+        kind=EntryKind.EDITED,
+        actor=actor,
+        at=_now(at),
+        text=f"{actor.name} edited the {', '.join(changes)}.",
+        data=changes,
+    )
+    return incident
+
+
+@transaction.atomic
+def incident_correct_time(
+    *,
+    incident: Incident,
+    field: str,
+    value: datetime,
+    reason: str,
+    actor: Actor,
+    at: datetime | None = None,
+) -> Incident:
+    """Correct one of the times MTTx is made of, with a reason kept on the timeline."""
+    actor.require(Role.RESPONDER)
+    incident = _lock(incident)
+    now = _now(at)
+    if field not in CORRECTABLE_TIMES:
+        raise IncidentError(f"Only {', '.join(CORRECTABLE_TIMES)} can be corrected.", field="field")
+    if not reason.strip():
+        raise IncidentError("Say why the time is corrected.", field="reason")
+    if timezone.is_naive(value):
+        raise IncidentError(
+            "Give the time with a time zone (e.g. 2026-11-21T16:25:00Z).", field="value"
+        )
+    if value > now:
+        raise IncidentError("A corrected time cannot be in the future.", field="value")
+    if getattr(incident, field) is None:
+        raise IncidentError(f"{field} is not set yet; it cannot be corrected.", field="field")
+    times = {name: getattr(incident, name) for name in CORRECTABLE_TIMES}
+    old = times[field]
+    times[field] = value
+    order = [
+        ("started_at", "detected_at"),
+        ("detected_at", "acknowledged_at"),
+        ("started_at", "resolved_at"),
+    ]
+    for earlier, later in order:
+        if times[earlier] and times[later] and times[earlier] > times[later]:
+            raise IncidentError(f"{earlier} must not be after {later}.", field="value")
+    setattr(incident, field, value)
+    incident.save(update_fields=[field, "updated_at"])
+    _entry(
+        incident,
+        kind=EntryKind.FIELD_CORRECTED,
+        actor=actor,
+        at=now,
+        text=(
+            f"{field} corrected from {old:%Y-%m-%d %H:%M:%S} to {value:%Y-%m-%d %H:%M:%S} UTC: "
+            f"{reason.strip()}"
+        ),
+        data={
+            "field": field,
+            "from": old.isoformat(),
+            "to": value.isoformat(),
+            "reason": reason.strip(),
+        },
+    )
+    return incident
+
+
+@transaction.atomic
+def timeline_entry_set_pinned(*, entry: TimelineEntry, pinned: bool, actor: Actor) -> TimelineEntry:
+    """Pin an entry for the postmortem, or unpin it."""
+    actor.require(Role.RESPONDER)
+    if entry.pinned != pinned:
+        entry.pinned = pinned
+        entry.save(update_fields=["pinned"])
+    return entry

@@ -1,0 +1,412 @@
+"""Alert ingestion: store each webhook body raw, then group its alerts into incidents.
+
+Processing is idempotent: a delivery is processed once (row lock and state), and the
+same alerts delivered again only refresh when they were last seen.
+"""
+
+import hashlib
+import json
+import logging
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from slos.models import Service
+from slos.services import services_get_or_discover
+
+from .. import alertmanager
+from ..actors import Actor
+from ..choices import (
+    OPEN_STATUSES,
+    AlertStatus,
+    DeliveryState,
+    EntryKind,
+    Kind,
+    ResolvePolicy,
+    Status,
+)
+from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
+from .incidents import incident_resolve, incident_set_status, next_incident_number
+
+logger = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+_ALERT_UPDATE_FIELDS = [
+    "status",
+    "ends_at",
+    "labels",
+    "annotations",
+    "generator_url",
+    "last_seen_at",
+    "times_seen",
+    "incident",
+]
+
+
+def enqueue_delivery(delivery_id: int) -> bool:
+    """Hand a stored delivery to a worker; if the broker is down, the sweep retries later."""
+    from ..tasks import process_delivery
+
+    try:
+        process_delivery.delay(delivery_id)
+    except Exception:  # the broker is unreachable; the delivery is safe in the database
+        logger.warning("could not enqueue delivery %s; the sweep will retry", delivery_id)
+        return False
+    return True
+
+
+def delivery_receive(
+    *, integration_id: int, body: bytes, user_agent: str = "", at: datetime | None = None
+) -> Delivery:
+    """Store an accepted webhook body in one INSERT and enqueue its processing on commit."""
+    delivery = Delivery.objects.create(
+        integration_id=integration_id,
+        received_at=at or timezone.now(),
+        body=body.decode(json.detect_encoding(body)),
+        body_bytes=len(body),
+        user_agent=user_agent[:200],
+    )
+    transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
+    return delivery
+
+
+def _lock_group(integration_id: int, group_hash: str) -> None:
+    """Serialize the processing of one alert group across workers (PostgreSQL advisory lock).
+
+    SQLite serializes every writing transaction already (BEGIN IMMEDIATE).
+    """
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.sha256(f"{integration_id}:{group_hash}".encode()).digest()
+    key = int.from_bytes(digest[:8], "big", signed=True)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
+
+
+def _alert_text(alert: Alert, verb: str) -> str:
+    summary = alert.annotations.get("summary", "")
+    return f"{alert.name} {verb}" + (f": {summary}" if summary else ".")
+
+
+def _alert_data(alert: Alert) -> dict:
+    return {
+        "fingerprint": alert.fingerprint,
+        "starts_at": alert.starts_at.isoformat(),
+        "ends_at": alert.ends_at.isoformat() if alert.ends_at else None,
+        "labels": alert.labels,
+    }
+
+
+def _services_for(integration: Integration, alerts: Iterable[Alert]) -> list[Service]:
+    names = {a.labels.get(integration.service_label, "").strip() for a in alerts} - {""}
+    services = services_get_or_discover(label_values=names)
+    if not services and integration.default_service_id:
+        services = [integration.default_service]  # type: ignore[list-item]
+    return services
+
+
+def _open_incident(
+    *,
+    integration: Integration,
+    notification: alertmanager.Notification,
+    group_hash: str,
+    firing: list[Alert],
+    delivery: Delivery,
+    actor: Actor,
+    now: datetime,
+) -> Incident:
+    """Open the group's incident from its firing alerts (the caller holds the group lock)."""
+    severity = min(integration.severity_for(a.labels) for a in firing)  # SEV1 < SEV2 < ...
+    previous = (
+        Incident.objects.filter(integration=integration, group_hash=group_hash)
+        .order_by("-number")
+        .first()
+    )
+    try:
+        with transaction.atomic():
+            incident = Incident.objects.create(
+                number=next_incident_number(),
+                title=alertmanager.incident_title(notification),
+                summary=notification.common_annotations.get("description", ""),
+                severity=severity,
+                kind=Kind.ALERT,
+                started_at=min(a.starts_at for a in firing),
+                detected_at=delivery.received_at,
+                integration=integration,
+                group_key=notification.group_key,
+                group_hash=group_hash,
+                previous=previous,
+            )
+    except IntegrityError:  # opened concurrently: join it
+        return Incident.objects.get(
+            integration=integration, group_hash=group_hash, status__in=OPEN_STATUSES
+        )
+    incident.services.set(_services_for(integration, firing))
+    text = f"Opened from {len(firing)} firing alert{'s' if len(firing) != 1 else ''}"
+    if previous is not None:
+        text += f"; this group's previous incident was {previous.reference}"
+    if notification.truncated_alerts:
+        text += f"; Alertmanager left out {notification.truncated_alerts} more (max_alerts)"
+    TimelineEntry.objects.create(
+        incident=incident,
+        kind=EntryKind.OPENED,
+        at=now,
+        text=text + ".",
+        data={
+            "delivery": delivery.pk,
+            "group_labels": notification.group_labels,
+            "truncated_alerts": notification.truncated_alerts,
+            "previous": previous.number if previous else None,
+        },
+        **actor.entry_fields(),
+    )
+    return incident
+
+
+def _record_alert_changes(
+    *,
+    fired: list[Alert],
+    resolved: list[Alert],
+    actor: Actor,
+    now: datetime,
+    resolved_reason: str = "",
+    opened: Incident | None = None,
+) -> None:
+    """Timeline entries for alerts that fired or resolved, then each incident's policy."""
+    entries = [
+        TimelineEntry(
+            incident_id=a.incident_id,
+            kind=EntryKind.ALERT_FIRED,
+            at=a.starts_at,
+            text=_alert_text(a, "fired"),
+            data=_alert_data(a),
+            **actor.entry_fields(),
+        )
+        for a in fired
+        if a.incident_id is not None
+    ] + [
+        TimelineEntry(
+            incident_id=a.incident_id,
+            kind=EntryKind.ALERT_RESOLVED,
+            at=a.ends_at or now,
+            text=_alert_text(a, "resolved") + (f" ({resolved_reason})" if resolved_reason else ""),
+            data=_alert_data(a),
+            **actor.entry_fields(),
+        )
+        for a in resolved
+        if a.incident_id is not None
+    ]
+    TimelineEntry.objects.bulk_create(entries)
+
+    refired_ids = {a.incident_id for a in fired if a.incident_id} - {opened.pk if opened else None}
+    touched = refired_ids | {a.incident_id for a in resolved if a.incident_id}
+    if not touched:
+        return
+    for incident in Incident.objects.select_related("integration").filter(
+        pk__in=touched, status__in=OPEN_STATUSES
+    ):
+        still_firing = incident.alerts.filter(status=AlertStatus.FIRING).exists()
+        if incident.pk in refired_ids and incident.status == Status.MONITORING and still_firing:
+            incident_set_status(
+                incident=incident,
+                status=Status.INVESTIGATING,
+                actor=actor,
+                note="Alerts are firing again.",
+                at=now,
+            )
+        elif not still_firing:
+            policy = incident.integration.resolve_policy if incident.integration else ""
+            note = "Every alert has resolved."
+            if policy == ResolvePolicy.RESOLVED:
+                incident_resolve(incident=incident, actor=actor, note=note, at=now)
+            elif incident.status != Status.MONITORING:
+                incident_set_status(
+                    incident=incident, status=Status.MONITORING, actor=actor, note=note, at=now
+                )
+
+
+def _apply_notification(
+    delivery: Delivery, notification: alertmanager.Notification, now: datetime
+) -> dict:
+    integration = delivery.integration
+    actor = Actor.system(integration)
+    ghash = alertmanager.group_hash(notification.group_key)
+    _lock_group(integration.pk, ghash)
+    parsed = notification.alerts
+    existing = {
+        (a.fingerprint, a.starts_at): a
+        for a in Alert.objects.filter(
+            integration=integration,
+            fingerprint__in={p.fingerprint for p in parsed},
+            starts_at__in={p.starts_at for p in parsed},
+        )
+    }
+    incident = (
+        Incident.objects.select_for_update()
+        .filter(integration=integration, group_hash=ghash, status__in=OPEN_STATUSES)
+        .first()
+    )
+    rows: list[Alert] = []
+    fired: list[Alert] = []
+    resolved: list[Alert] = []
+    new = 0
+    for p in parsed:
+        old = existing.get((p.fingerprint, p.starts_at))
+        row = Alert(
+            integration=integration,
+            fingerprint=p.fingerprint,
+            starts_at=p.starts_at,
+            ends_at=p.ends_at,
+            status=p.status,
+            labels=p.labels,
+            annotations=p.annotations,
+            generator_url=p.generator_url,
+            group_hash=old.group_hash if old else ghash,
+            first_seen_at=old.first_seen_at if old else now,
+            last_seen_at=now,
+            times_seen=old.times_seen + 1 if old else 1,
+            incident_id=old.incident_id if old else None,
+        )
+        was_firing = old.status == AlertStatus.FIRING if old else None
+        if old is None:
+            new += 1
+            if p.is_firing:
+                fired.append(row)
+        elif was_firing and not p.is_firing:
+            resolved.append(row)
+        elif not was_firing and p.is_firing:
+            fired.append(row)  # resolved by the quiet period, then reported firing again
+        elif not was_firing:
+            row.ends_at = old.ends_at  # a repeated resolve keeps the first end
+        rows.append(row)
+
+    opened = None
+    if incident is None and fired:
+        incident = opened = _open_incident(
+            integration=integration,
+            notification=notification,
+            group_hash=ghash,
+            firing=fired,
+            delivery=delivery,
+            actor=actor,
+            now=now,
+        )
+    if incident is not None:
+        joining = {id(row) for row in fired}
+        for row in rows:
+            if row.incident_id is None or id(row) in joining:
+                row.incident = incident
+    Alert.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["integration", "fingerprint", "starts_at"],
+        update_fields=_ALERT_UPDATE_FIELDS,
+    )
+    _record_alert_changes(fired=fired, resolved=resolved, actor=actor, now=now, opened=opened)
+    return {
+        "alerts": len(parsed),
+        "new": new,
+        "fired": len(fired),
+        "resolved": len(resolved),
+        "truncated_alerts": notification.truncated_alerts,
+        "incident": incident.number if incident else None,
+        "opened": opened is not None,
+    }
+
+
+def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Delivery | None:
+    """Group a stored delivery's alerts into incidents; a processed delivery is left alone.
+
+    Database errors that may pass (lost connection, deadlock) propagate so the task can
+    retry; anything else marks the delivery failed with the error, for the sweep or an
+    admin to replay.
+    """
+    now = at or timezone.now()
+    try:
+        with transaction.atomic():
+            delivery = (
+                Delivery.objects.select_for_update()
+                .select_related("integration")
+                .filter(pk=delivery_id)
+                .first()
+            )
+            if delivery is None or delivery.state == DeliveryState.PROCESSED:
+                return delivery
+            delivery.attempts += 1
+            try:
+                notification = alertmanager.parse(delivery.body)
+            except alertmanager.PayloadError as exc:
+                delivery.state = DeliveryState.FAILED
+                delivery.error = str(exc)
+                delivery.attempts = MAX_ATTEMPTS  # the same body will never parse
+            else:
+                delivery.outcome = _apply_notification(delivery, notification, now)
+                delivery.state = DeliveryState.PROCESSED
+                delivery.error = ""
+            delivery.processed_at = now
+            delivery.save(update_fields=["state", "attempts", "outcome", "error", "processed_at"])
+            return delivery
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception as exc:
+        logger.exception("delivery %s failed", delivery_id)
+        Delivery.objects.filter(pk=delivery_id).update(
+            state=DeliveryState.FAILED,
+            attempts=F("attempts") + 1,
+            error=f"{type(exc).__name__}: {exc}"[:4000],
+            processed_at=now,
+        )
+        return Delivery.objects.filter(pk=delivery_id).first()
+
+
+def deliveries_requeue(*, at: datetime | None = None, limit: int = 5000) -> int:
+    """Enqueue deliveries left unprocessed (broker down, worker lost) or failed too few times."""
+    cutoff = (at or timezone.now()) - timedelta(seconds=settings.KEEL_REQUEUE_AFTER_SECONDS)
+    ids = list(
+        Delivery.objects.filter(
+            Q(state=DeliveryState.RECEIVED)
+            | Q(state=DeliveryState.FAILED, attempts__lt=MAX_ATTEMPTS),
+            received_at__lt=cutoff,
+        )
+        .order_by("received_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+    return sum(enqueue_delivery(pk) for pk in ids)
+
+
+def alerts_resolve_quiet(*, at: datetime | None = None) -> int:
+    """Resolve firing alerts that have had no news for their integration's quiet period.
+
+    Alertmanager may never send a resolve whose firing notification failed; this closes
+    such alerts. Returns how many were resolved.
+    """
+    now = at or timezone.now()
+    total = 0
+    for integration in Integration.objects.filter(enabled=True, quiet_period__isnull=False):
+        assert integration.quiet_period is not None
+        cutoff = now - integration.quiet_period
+        stale = Alert.objects.filter(
+            integration=integration, status=AlertStatus.FIRING, last_seen_at__lt=cutoff
+        )
+        for ghash in stale.values_list("group_hash", flat=True).distinct():
+            with transaction.atomic():
+                _lock_group(integration.pk, ghash)
+                rows = list(stale.filter(group_hash=ghash).select_for_update())
+                for row in rows:
+                    row.status = AlertStatus.RESOLVED
+                    row.ends_at = now
+                Alert.objects.bulk_update(rows, ["status", "ends_at"])
+                quiet = integration.quiet_period
+                _record_alert_changes(
+                    fired=[],
+                    resolved=rows,
+                    actor=Actor.system(integration),
+                    now=now,
+                    resolved_reason=f"no news for {quiet}; resolved by the quiet period",
+                )
+                total += len(rows)
+    return total

@@ -1,0 +1,49 @@
+"""Celery tasks for ingestion: ids in, then one service call; safe to run twice."""
+
+import logging
+from typing import Any
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    retry_backoff_max=60,
+    max_retries=5,
+)
+def process_delivery(delivery_id: int) -> None:
+    services.delivery_process(delivery_id=delivery_id)
+
+
+def _broker_backlog() -> int:
+    """Messages waiting in the default queue (0 when it cannot be told, e.g. eager mode)."""
+    from config.celery import app
+
+    if app.conf.task_always_eager:
+        return 0
+    try:
+        with app.connection_for_read() as conn:
+            queue = app.conf.task_default_queue
+            channel: Any = conn.default_channel
+            return int(channel.queue_declare(queue=queue, passive=True).message_count)
+    except Exception:
+        return 0
+
+
+@shared_task
+def sweep() -> dict:
+    """Periodic: re-enqueue deliveries left behind, and resolve alerts gone quiet."""
+    backlog = _broker_backlog()
+    # Re-enqueue only when workers have caught up, so a long backlog is not doubled.
+    requeued = services.deliveries_requeue() if backlog == 0 else 0
+    resolved = services.alerts_resolve_quiet()
+    if requeued or resolved:
+        logger.info("sweep: requeued %s deliveries, resolved %s quiet alerts", requeued, resolved)
+    return {"requeued": requeued, "resolved": resolved, "backlog": backlog}

@@ -1,0 +1,1 @@
+"""On-call: teams, schedules, rotations, overrides, escalation, paging, handoffs."""

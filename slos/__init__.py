@@ -1,0 +1,1 @@
+"""Services catalog, SLOs, SLI sources, error budgets, policies and the deployment gate."""

@@ -1,0 +1,25 @@
+"""factory_boy factories for the incidents tests."""
+
+import factory
+from django.contrib.auth import get_user_model
+
+from slos.models import Service
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda u: f"{u.username}@example.com")
+    password = factory.django.Password("correct horse battery staple")
+
+
+class ServiceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Service
+        django_get_or_create = ("slug",)
+
+    slug = factory.Sequence(lambda n: f"service-{n}")
+    name = factory.LazyAttribute(lambda s: s.slug.title())
