@@ -118,6 +118,7 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_max": 0.2,
 }
 CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout": 5}
+CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "incidents-sweep": {

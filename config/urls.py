@@ -3,6 +3,7 @@
 from django.contrib import admin
 from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from incidents.hooks import alertmanager_webhook
@@ -13,6 +14,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("hooks/alertmanager/", alertmanager_webhook, name="alertmanager-webhook"),
     path(
         "hooks/alertmanager/<str:token>/", alertmanager_webhook, name="alertmanager-webhook-token"

@@ -154,7 +154,7 @@ def _open_incident(
     TimelineEntry.objects.create(
         incident=incident,
         kind=EntryKind.OPENED,
-        at=now,
+        at=delivery.received_at,
         text=text + ".",
         data={
             "delivery": delivery.pk,
