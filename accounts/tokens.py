@@ -34,6 +34,8 @@ def split_prefix(plaintext: str) -> str | None:
     parts = plaintext.split("_", 3)
     if len(parts) != 4 or parts[0] != "keel" or len(parts[2]) != PREFIX_LENGTH:
         return None
+    if not set(parts[2]) <= set("0123456789abcdef"):  # e.g. a NUL would fail the DB lookup
+        return None
     return parts[2]
 
 

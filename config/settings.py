@@ -194,6 +194,18 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # One name per choice set (several serializers share fields named kind/severity/status).
+    "ENUM_NAME_OVERRIDES": {
+        "SeverityEnum": "incidents.choices.Severity",
+        "IncidentStatusEnum": "incidents.choices.Status",
+        "IncidentKindEnum": "incidents.choices.Kind",
+        "DeclaredKindEnum": [("manual", "Declared"), ("drill", "Drill")],
+        "AlertStatusEnum": "incidents.choices.AlertStatus",
+        "IntegrationKindEnum": "incidents.choices.IntegrationKind",
+        "ResolvePolicyEnum": "incidents.choices.ResolvePolicy",
+        "DeliveryStateEnum": "incidents.choices.DeliveryState",
+        "TimelineEntryKindEnum": "incidents.choices.EntryKind",
+    },
 }
 
 # --- Keel ------------------------------------------------------------------------------

@@ -79,6 +79,15 @@ def parse_timestamp(value: Any, where: str) -> datetime | None:
         raise PayloadError(f"{where} is not a valid date: {value[:40]!r}.") from exc
 
 
+def _unpaired_surrogate(text: str) -> bool:
+    """`"\\ud800"` is a valid JSON escape but not text: PostgreSQL refuses to store it."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def _string_map(value: Any, where: str, *, required: bool = False) -> dict[str, str]:
     if value is None and not required:
         return {}
@@ -89,6 +98,8 @@ def _string_map(value: Any, where: str, *, required: bool = False) -> dict[str, 
             raise PayloadError(f"{where}.{key} must be a string.")
         if "\x00" in key or "\x00" in item:
             raise PayloadError(f"{where} must not contain NUL characters.")
+        if _unpaired_surrogate(key) or _unpaired_surrogate(item):
+            raise PayloadError(f"{where} must not contain unpaired UTF-16 surrogates.")
     return dict(value)
 
 
@@ -99,6 +110,8 @@ def _string(value: Any, where: str, *, default: str | None = None) -> str:
         raise PayloadError(f"{where} must be a string.")
     if "\x00" in value:
         raise PayloadError(f"{where} must not contain NUL characters.")
+    if _unpaired_surrogate(value):
+        raise PayloadError(f"{where} must not contain unpaired UTF-16 surrogates.")
     return value
 
 

@@ -15,7 +15,14 @@ from ..services.incidents import CORRECTABLE_TIMES
 User = get_user_model()
 
 
-class UsernameField(serializers.SlugRelatedField):
+class _SlugField(serializers.SlugRelatedField):
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:  # PostgreSQL text cannot hold NUL
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class UsernameField(_SlugField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "username")
         if not kwargs.get("read_only"):
@@ -23,7 +30,7 @@ class UsernameField(serializers.SlugRelatedField):
         super().__init__(**kwargs)
 
 
-class ServiceSlugField(serializers.SlugRelatedField):
+class ServiceSlugField(_SlugField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "slug")
         if not kwargs.get("read_only"):
@@ -128,7 +135,7 @@ class IncidentDetailSerializer(IncidentSerializer):
 
 class IncidentDeclareSerializer(serializers.Serializer):
     title = serializers.CharField(max_length=300)
-    severity = serializers.ChoiceField(choices=Severity.values)
+    severity = serializers.ChoiceField(choices=Severity.choices)
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     services = ServiceSlugField(many=True, required=False)
     kind = serializers.ChoiceField(choices=[Kind.MANUAL, Kind.DRILL], default=Kind.MANUAL)
@@ -143,12 +150,12 @@ class IncidentEditSerializer(serializers.Serializer):
 
 
 class StatusSerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Status.values)
+    status = serializers.ChoiceField(choices=Status.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
 class SeveritySerializer(serializers.Serializer):
-    severity = serializers.ChoiceField(choices=Severity.values)
+    severity = serializers.ChoiceField(choices=Severity.choices)
 
 
 class CommanderSerializer(serializers.Serializer):
@@ -185,10 +192,14 @@ class PinSerializer(serializers.Serializer):
 class IntegrationSerializer(serializers.ModelSerializer):
     default_service = ServiceSlugField(required=False, allow_null=True)
     quiet_period_seconds = serializers.IntegerField(
-        required=False, allow_null=True, min_value=60, help_text="empty: never auto-resolve"
+        required=False,
+        allow_null=True,
+        min_value=60,
+        max_value=366 * 24 * 3600,  # larger values overflow timedelta (a 500)
+        help_text="empty: never auto-resolve",
     )
     severity_mapping = serializers.DictField(
-        child=serializers.ChoiceField(choices=Severity.values), required=False
+        child=serializers.ChoiceField(choices=Severity.choices), required=False
     )
     resolve_policy = serializers.ChoiceField(choices=ResolvePolicy.values, required=False)
 

@@ -278,10 +278,16 @@ def _apply_notification(
                 fired.append(row)
         elif was_firing and not p.is_firing:
             resolved.append(row)
-        elif not was_firing and p.is_firing:
-            fired.append(row)  # resolved by the quiet period, then reported firing again
+        elif (
+            not was_firing
+            and p.is_firing
+            and (old.ends_at is None or delivery.received_at > old.ends_at)
+        ):
+            fired.append(row)  # resolved (quiet period, Prometheus restart), then firing again
         elif not was_firing:
-            row.ends_at = old.ends_at  # a repeated resolve keeps the first end
+            # A repeated resolve keeps the first end; a firing report received before that
+            # end is older news (a retry processed out of order) and must not undo it.
+            row.status, row.ends_at = old.status, old.ends_at
         rows.append(row)
 
     opened = None

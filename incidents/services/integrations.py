@@ -31,7 +31,9 @@ def _cache_key(prefix: str) -> str:
 
 
 def _forget(integration: Integration) -> None:
-    transaction.on_commit(lambda: cache.delete(_cache_key(integration.token_prefix)))
+    # The key is taken now: rotation replaces `token_prefix` before the commit.
+    key = _cache_key(integration.token_prefix)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def integration_authenticate(*, token: str) -> AuthenticatedIntegration | None:

@@ -195,7 +195,8 @@ class Command(BaseCommand):
         self.stdout.write(f"""
 Keel demo data is loaded.
 
-  Sign in:      {base}/admin/   as admin / {DEMO_PASSWORD}  (also alice, bob: responders; viewer)
+  Sign in:      {base}/admin/   as admin / {DEMO_PASSWORD}
+  Users:        alice and bob (responders), viewer (read-only); password {DEMO_PASSWORD}
   API docs:     {base}/api/docs/
   Integration:  alertmanager-demo
   Token:        {token}
