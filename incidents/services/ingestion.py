@@ -398,7 +398,7 @@ def alerts_resolve_quiet(*, at: datetime | None = None) -> int:
         stale = Alert.objects.filter(
             integration=integration, status=AlertStatus.FIRING, last_seen_at__lt=cutoff
         )
-        for ghash in stale.values_list("group_hash", flat=True).distinct():
+        for ghash in stale.order_by().values_list("group_hash", flat=True).distinct():
             with transaction.atomic():
                 _lock_group(integration.pk, ghash)
                 rows = list(stale.filter(group_hash=ghash).select_for_update())
