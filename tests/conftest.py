@@ -13,6 +13,18 @@ from tests.incidents.factories import ServiceFactory, UserFactory
 
 
 @pytest.fixture(autouse=True)
+def _test_settings(settings):
+    """Plain HTTP (as Alertmanager inside a cluster), static files without a collectstatic
+    manifest, and fast password hashing; everything else as in production."""
+    settings.SECURE_SSL_REDIRECT = False
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+@pytest.fixture(autouse=True)
 def _isolated_cache():
     """Each test starts with an empty cache (the webhook caches integration lookups)."""
     from django.core.cache import cache
@@ -24,7 +36,8 @@ def _isolated_cache():
 
 def _user(username: str, role: str) -> Any:
     user: Any = UserFactory(username=username)
-    user.groups.add(Group.objects.get(name=role))
+    # get_or_create: a transactional test's flush removes the groups the migration made.
+    user.groups.add(Group.objects.get_or_create(name=role)[0])
     return user
 
 
