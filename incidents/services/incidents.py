@@ -1,7 +1,7 @@
 """Incident lifecycle: each change writes the incident and its timeline entry atomically."""
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -17,6 +17,8 @@ from ..errors import IncidentError
 from ..models import Incident, NumberSequence, TimelineEntry
 
 CORRECTABLE_TIMES = ("started_at", "detected_at", "acknowledged_at", "resolved_at")
+# Guards metrics against a mistyped year (0001-01-01 would dwarf every other duration).
+MAX_CORRECTION_BEFORE_DETECTION = timedelta(days=366)
 
 
 def _now(at: datetime | None) -> datetime:
@@ -440,6 +442,11 @@ def incident_correct_time(
         )
     if value > now:
         raise IncidentError("A corrected time cannot be in the future.", field="value")
+    if value < incident.detected_at - MAX_CORRECTION_BEFORE_DETECTION:
+        raise IncidentError(
+            "A corrected time cannot be more than a year before the incident was detected.",
+            field="value",
+        )
     if getattr(incident, field) is None:
         raise IncidentError(f"{field} is not set yet; it cannot be corrected.", field="field")
     times = {name: getattr(incident, name) for name in CORRECTABLE_TIMES}

@@ -686,6 +686,10 @@ def test_correct_time_accepts_equal_times(responder):
         ({"value": minutes(61)}, "A corrected time cannot be in the future."),
         ({"field": "closed_at"}, "Only started_at, detected_at, acknowledged_at, resolved_at"),
         ({"value": datetime(2026, 3, 2, 8, 0)}, "Give the time with a time zone"),
+        (
+            {"value": minutes(-367 * 24 * 60)},
+            "A corrected time cannot be more than a year before the incident was detected.",
+        ),
     ],
 )
 def test_correct_time_refuses_bad_requests(responder, kwargs, message):
