@@ -1,5 +1,6 @@
 """REST API for incidents, alerts, integrations and metrics: validate, one service, serialize."""
 
+from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.urls import reverse
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
@@ -223,8 +225,6 @@ class IntegrationViewSet(
 
     @extend_schema(request=s.IntegrationSerializer, responses={201: s.IntegrationCreatedSerializer})
     def create(self, request: Request) -> Response:
-        from datetime import timedelta
-
         data = _valid(s.IntegrationSerializer, request)
         seconds = data.pop("quiet_period_seconds", None)
         data.pop("enabled", None)
@@ -234,6 +234,23 @@ class IntegrationViewSet(
             **data,
         )
         return self._created(integration, token, status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.IntegrationSerializer, responses=s.IntegrationSerializer)
+    def partial_update(self, request: Request, pk: str) -> Response:
+        """Change routing and policy settings (name, labels, severity mapping, policies)."""
+        integration = self.get_object()
+        serializer = s.IntegrationSerializer(integration, data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        if "quiet_period_seconds" in data:
+            seconds = data.pop("quiet_period_seconds")
+            data["quiet_period"] = timedelta(seconds=seconds) if seconds else None
+        if "enabled" in data:
+            raise ValidationError({"enabled": ["Use the enabled action to enable or disable."]})
+        integration = services.integration_update(
+            integration=integration, actor=Actor.of(request.user), **data
+        )
+        return Response(s.IntegrationSerializer(integration).data)
 
     @extend_schema(request=None, responses=s.IntegrationCreatedSerializer)
     @action(detail=True, methods=["post"], url_path="rotate-token")
@@ -259,6 +276,21 @@ class IntegrationViewSet(
         queryset = selectors.delivery_list(user=request.user, integration=self.get_object())
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
+
+    @extend_schema(request=None, responses=s.DeliverySerializer)
+    @action(detail=True, methods=["post"], url_path=r"deliveries/(?P<delivery_id>\d+)/replay")
+    def replay(self, request: Request, pk: str, delivery_id: str) -> Response:
+        """Process a failed delivery again."""
+        delivery = (
+            selectors.delivery_list(user=request.user, integration=self.get_object())
+            .filter(pk=int(delivery_id))
+            .first()
+        )
+        if delivery is None:
+            raise Http404
+        delivery = services.delivery_replay(delivery=delivery, actor=Actor.of(request.user))
+        delivery.refresh_from_db()
+        return Response(s.DeliverySerializer(delivery).data)
 
 
 class IncidentMetricsView(APIView):

@@ -21,12 +21,14 @@ from .ingestion import (
     deliveries_requeue,
     delivery_process,
     delivery_receive,
+    delivery_replay,
 )
 from .integrations import (
     integration_authenticate,
     integration_create,
     integration_rotate_token,
     integration_set_enabled,
+    integration_update,
 )
 
 __all__ = [
@@ -34,6 +36,7 @@ __all__ = [
     "deliveries_requeue",
     "delivery_process",
     "delivery_receive",
+    "delivery_replay",
     "incident_acknowledge",
     "incident_add_note",
     "incident_add_responder",
@@ -51,5 +54,6 @@ __all__ = [
     "integration_create",
     "integration_rotate_token",
     "integration_set_enabled",
+    "integration_update",
     "timeline_entry_set_pinned",
 ]

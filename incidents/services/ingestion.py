@@ -15,6 +15,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.roles import Role
 from slos.models import Service
 from slos.services import services_get_or_discover
 
@@ -29,6 +30,7 @@ from ..choices import (
     ResolvePolicy,
     Status,
 )
+from ..errors import IncidentError
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
 from .incidents import incident_resolve, incident_set_status, next_incident_number
 
@@ -367,6 +369,21 @@ def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Deliver
             processed_at=now,
         )
         return Delivery.objects.filter(pk=delivery_id).first()
+
+
+@transaction.atomic
+def delivery_replay(*, delivery: Delivery, actor: Actor) -> Delivery:
+    """Process a failed delivery again (after a fix, or once its cause has passed)."""
+    actor.require(Role.ADMIN)
+    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
+    if delivery.state == DeliveryState.PROCESSED:
+        raise IncidentError(f"Delivery {delivery.pk} was processed already; nothing to replay.")
+    delivery.state = DeliveryState.RECEIVED
+    delivery.attempts = 0
+    delivery.error = ""
+    delivery.save(update_fields=["state", "attempts", "error"])
+    transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
+    return delivery
 
 
 def deliveries_requeue(*, at: datetime | None = None, limit: int = 5000) -> int:

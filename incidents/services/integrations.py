@@ -60,6 +60,31 @@ def integration_authenticate(*, token: str) -> AuthenticatedIntegration | None:
     return AuthenticatedIntegration(id=row["id"], name=row["name"])
 
 
+def _validate_settings(fields: dict[str, Any], *, exclude_pk: int | None = None) -> None:
+    """Check integration settings; raise IncidentError naming the first bad field."""
+    name = fields.get("name")
+    if name is not None:
+        if not str(name).strip():
+            raise IncidentError("A name is required.", field="name")
+        others = Integration.objects.filter(name=name)
+        if exclude_pk is not None:
+            others = others.exclude(pk=exclude_pk)
+        if others.exists():
+            raise IncidentError(f"An integration named {name!r} exists already.", field="name")
+    mapping = fields.get("severity_mapping")
+    if mapping is not None and any(v not in Severity.values for v in mapping.values()):
+        raise IncidentError(
+            f"Severity mapping values must be one of {', '.join(Severity.values)}.",
+            field="severity_mapping",
+        )
+    for label in ("service_label", "severity_label"):
+        if label in fields and not str(fields[label]).strip():
+            raise IncidentError(f"{label} must name a label.", field=label)
+    quiet_period = fields.get("quiet_period")
+    if quiet_period is not None and quiet_period <= timedelta(0):
+        raise IncidentError("The quiet period must be positive.", field="quiet_period")
+
+
 @transaction.atomic
 def integration_create(
     *,
@@ -75,19 +100,6 @@ def integration_create(
 ) -> tuple[Integration, str]:
     """Create an integration; returns it and its token, which is never shown again."""
     actor.require(Role.ADMIN)
-    if Integration.objects.filter(name=name).exists():
-        raise IncidentError(f"An integration named {name!r} exists already.", field="name")
-    mapping = severity_mapping if severity_mapping is not None else None
-    if mapping is not None:
-        bad = {k: v for k, v in mapping.items() if v not in Severity.values}
-        if bad:
-            raise IncidentError(
-                f"Severity mapping values must be one of {', '.join(Severity.values)}.",
-                field="severity_mapping",
-            )
-    if quiet_period is not None and quiet_period <= timedelta(0):
-        raise IncidentError("The quiet period must be positive.", field="quiet_period")
-    new = tokens.mint("am")
     fields: dict[str, Any] = {
         "name": name,
         "default_service": default_service,
@@ -96,13 +108,44 @@ def integration_create(
         "default_severity": default_severity,
         "resolve_policy": resolve_policy,
         "quiet_period": quiet_period,
-        "token_prefix": new.prefix,
-        "token_digest": new.digest,
     }
-    if mapping is not None:
-        fields["severity_mapping"] = mapping
-    integration = Integration.objects.create(**fields)
+    if severity_mapping is not None:
+        fields["severity_mapping"] = severity_mapping
+    _validate_settings(fields)
+    new = tokens.mint("am")
+    integration = Integration.objects.create(
+        **fields, token_prefix=new.prefix, token_digest=new.digest
+    )
     return integration, new.plaintext
+
+
+UPDATABLE_SETTINGS = (
+    "name",
+    "default_service",
+    "service_label",
+    "severity_label",
+    "severity_mapping",
+    "default_severity",
+    "resolve_policy",
+    "quiet_period",
+)
+
+
+@transaction.atomic
+def integration_update(*, integration: Integration, actor: Actor, **changes: Any) -> Integration:
+    """Change routing and policy settings; they apply to deliveries processed from now on."""
+    actor.require(Role.ADMIN)
+    unknown = set(changes) - set(UPDATABLE_SETTINGS)
+    if unknown:
+        raise IncidentError(f"{', '.join(sorted(unknown))} cannot be changed here.")
+    _validate_settings(changes, exclude_pk=integration.pk)
+    for field, value in changes.items():
+        setattr(integration, field, value)
+    if changes:
+        integration.save(update_fields=list(changes))
+        if "name" in changes:
+            _forget(integration)
+    return integration
 
 
 @transaction.atomic

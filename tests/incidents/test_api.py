@@ -1142,6 +1142,82 @@ def test_integration_deliveries(admin_api, integration_and_token):
     assert "body" not in delivery
 
 
+def test_admin_changes_integration_routing_and_it_applies_to_new_deliveries(
+    admin_api, integration_and_token, django_capture_on_commit_callbacks
+):
+    integration, token = integration_and_token
+    response = admin_api.patch(
+        f"/api/v1/integrations/{integration.pk}/",
+        {
+            "severity_mapping": {"critical": "SEV1"},
+            "resolve_policy": "resolved",
+            "quiet_period_seconds": 3600,
+        },
+        format="json",
+    )
+    assert response.status_code == 200
+    assert response.json()["severity_mapping"] == {"critical": "SEV1"}
+    assert response.json()["quiet_period_seconds"] == 3600
+    assert "token" not in response.json()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        assert _hook(token).status_code == 200
+    incident = Incident.objects.get()
+    assert incident.severity == "SEV1"  # the label says critical, now mapped to SEV1
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"severity_mapping": {"critical": "SEV9"}}, "severity_mapping"),
+        ({"quiet_period_seconds": 5}, "quiet_period_seconds"),
+        ({"service_label": ""}, "service_label"),
+        ({"enabled": False}, "enabled"),
+        ({"default_service": "no-such-service"}, "default_service"),
+    ],
+)
+def test_bad_integration_change_is_400_and_changes_nothing(admin_api, integration, payload, field):
+    before = Integration.objects.values().get(pk=integration.pk)
+    response = admin_api.patch(f"/api/v1/integrations/{integration.pk}/", payload, format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert response.json()["message"]
+    assert Integration.objects.values().get(pk=integration.pk) == before
+
+
+def test_responder_cannot_change_an_integration(responder_api, integration):
+    response = responder_api.patch(
+        f"/api/v1/integrations/{integration.pk}/", {"resolve_policy": "resolved"}, format="json"
+    )
+    assert response.status_code == 403
+    assert Integration.objects.get(pk=integration.pk).resolve_policy == "monitoring"
+
+
+def test_a_failed_delivery_can_be_replayed(
+    admin_api, integration_and_token, django_capture_on_commit_callbacks
+):
+    integration, token = integration_and_token
+    assert _hook(token).status_code == 200  # stored; not processed (no on-commit run)
+    delivery = Delivery.objects.get()
+    Delivery.objects.filter(pk=delivery.pk).update(
+        state="failed", attempts=5, error="OperationalError: server closed the connection"
+    )
+    url = f"/api/v1/integrations/{integration.pk}/deliveries/{delivery.pk}/replay/"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_api.post(url)
+
+    assert response.status_code == 200
+    assert response.json()["error"] == ""
+    delivery.refresh_from_db()
+    assert delivery.state == "processed"
+    assert Incident.objects.count() == 1
+    again = admin_api.post(url)
+    assert again.status_code == 400
+    assert "processed already" in again.json()["message"]
+    assert Incident.objects.count() == 1
+
+
 def test_unknown_integration_is_404_json(admin_api):
     for path in ("/api/v1/integrations/999999/", "/api/v1/integrations/abc/"):
         response = admin_api.get(path)
