@@ -337,7 +337,10 @@ def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Deliver
     try:
         with transaction.atomic():
             delivery = (
-                Delivery.objects.select_for_update()
+                # of=("self",): lock the delivery row only. Locking the joined integration
+                # row too would block every webhook INSERT (its foreign-key check) and every
+                # other worker of that integration until this transaction ends.
+                Delivery.objects.select_for_update(of=("self",))
                 .select_related("integration")
                 .filter(pk=delivery_id)
                 .first()
