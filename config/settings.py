@@ -108,6 +108,9 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = env.int("KEEL_WORKER_PREFETCH", default=4)
 CELERY_TASK_IGNORE_RESULT = True
+# Reuse the worker's database connection across tasks (opening one per task costs more
+# than a delivery's queries); config/celery.py replaces broken or expired ones.
+CELERY_DB_REUSE_MAX = env.int("KEEL_WORKER_DB_REUSE_MAX", default=1000)
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # A webhook must answer even when the broker is down: publish fails fast, and the
 # periodic sweep re-enqueues the stored delivery later.

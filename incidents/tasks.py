@@ -4,7 +4,7 @@ import logging
 from typing import Any
 
 from celery import shared_task
-from django.db import InterfaceError, OperationalError
+from django.db import IntegrityError, InterfaceError, OperationalError
 
 from . import services
 
@@ -13,7 +13,7 @@ logger = logging.getLogger(__name__)
 
 @shared_task(
     acks_late=True,
-    autoretry_for=(OperationalError, InterfaceError),
+    autoretry_for=(OperationalError, InterfaceError, IntegrityError),
     retry_backoff=True,
     retry_backoff_max=60,
     max_retries=5,

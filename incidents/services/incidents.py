@@ -4,8 +4,8 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Max
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -39,13 +39,28 @@ def _entry(
     )
 
 
+def _bump_incident_counter() -> int | None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE incidents_numbersequence SET value = value + 1 WHERE name = %s RETURNING value",
+            ["incident"],
+        )
+        row = cursor.fetchone()
+    return int(row[0]) if row is not None else None
+
+
 def next_incident_number() -> int:
     """The next incident number. The UPDATE holds the counter's row lock until commit."""
-    updated = NumberSequence.objects.filter(name="incident").update(value=F("value") + 1)
-    if not updated:
-        NumberSequence.objects.get_or_create(name="incident", defaults={"value": 0})
-        NumberSequence.objects.filter(name="incident").update(value=F("value") + 1)
-    return NumberSequence.objects.get(name="incident").value
+    number = _bump_incident_counter()
+    if number is None:
+        # The row comes with the migrations; recreate it if it was removed (e.g. a flush).
+        highest = Incident.objects.aggregate(highest=Max("number"))["highest"] or 0
+        NumberSequence.objects.bulk_create(
+            [NumberSequence(name="incident", value=highest)], ignore_conflicts=True
+        )
+        number = _bump_incident_counter()
+    assert number is not None
+    return number
 
 
 def _check_severity(severity: str) -> str:

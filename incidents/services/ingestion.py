@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from accounts.roles import Role
@@ -37,6 +37,9 @@ from .incidents import incident_resolve, incident_set_status, next_incident_numb
 logger = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+# Up to this many alerts of one incident changing in one delivery get an entry each;
+# more get one summary entry, so a storm does not bury the humans' entries.
+ENTRIES_PER_ALERT_UP_TO = 10
 _ALERT_UPDATE_FIELDS = [
     "status",
     "ends_at",
@@ -118,42 +121,39 @@ def _open_incident(
     group_hash: str,
     firing: list[Alert],
     delivery: Delivery,
+    previous: Incident | None,
     actor: Actor,
-    now: datetime,
-) -> Incident:
-    """Open the group's incident from its firing alerts (the caller holds the group lock)."""
+) -> tuple[Incident, TimelineEntry]:
+    """Open the group's incident from its firing alerts (the caller holds the group lock).
+
+    Returns the incident and its unsaved "opened" entry, written with the alerts' entries.
+    """
     severity = min(integration.severity_for(a.labels) for a in firing)  # SEV1 < SEV2 < ...
-    previous = (
-        Incident.objects.filter(integration=integration, group_hash=group_hash)
-        .order_by("-number")
-        .first()
+    # The group lock makes a concurrent open of this group impossible; a human reopening
+    # the group's last incident meanwhile trips the one-open-incident constraint, and the
+    # IntegrityError sends the delivery back for a retry, which then joins that incident.
+    incident = Incident.objects.create(
+        number=next_incident_number(),
+        title=alertmanager.incident_title(notification),
+        summary=notification.common_annotations.get("description", ""),
+        severity=severity,
+        kind=Kind.ALERT,
+        started_at=min(a.starts_at for a in firing),
+        detected_at=delivery.received_at,
+        integration=integration,
+        group_key=notification.group_key,
+        group_hash=group_hash,
+        previous=previous,
     )
-    try:
-        with transaction.atomic():
-            incident = Incident.objects.create(
-                number=next_incident_number(),
-                title=alertmanager.incident_title(notification),
-                summary=notification.common_annotations.get("description", ""),
-                severity=severity,
-                kind=Kind.ALERT,
-                started_at=min(a.starts_at for a in firing),
-                detected_at=delivery.received_at,
-                integration=integration,
-                group_key=notification.group_key,
-                group_hash=group_hash,
-                previous=previous,
-            )
-    except IntegrityError:  # opened concurrently: join it
-        return Incident.objects.get(
-            integration=integration, group_hash=group_hash, status__in=OPEN_STATUSES
-        )
-    incident.services.set(_services_for(integration, firing))
+    services = _services_for(integration, firing)
+    if services:
+        incident.services.add(*services)
     text = f"Opened from {len(firing)} firing alert{'s' if len(firing) != 1 else ''}"
     if previous is not None:
         text += f"; this group's previous incident was {previous.reference}"
     if notification.truncated_alerts:
         text += f"; Alertmanager left out {notification.truncated_alerts} more (max_alerts)"
-    TimelineEntry.objects.create(
+    entry = TimelineEntry(
         incident=incident,
         kind=EntryKind.OPENED,
         at=delivery.received_at,
@@ -166,7 +166,53 @@ def _open_incident(
         },
         **actor.entry_fields(),
     )
-    return incident
+    return incident, entry
+
+
+def _alert_entries(
+    alerts: list[Alert], *, kind: str, verb: str, actor: Actor, now: datetime, reason: str = ""
+) -> list[TimelineEntry]:
+    """One entry per alert, or one summary entry per incident when many change at once."""
+    by_incident: dict[int, list[Alert]] = {}
+    for alert in alerts:
+        if alert.incident_id is not None:
+            by_incident.setdefault(alert.incident_id, []).append(alert)
+    suffix = f" ({reason})" if reason else ""
+    entries = []
+    for incident_id, group in by_incident.items():
+        times = [
+            (a.starts_at if kind == EntryKind.ALERT_FIRED else a.ends_at) or now for a in group
+        ]
+        if len(group) <= ENTRIES_PER_ALERT_UP_TO:
+            entries += [
+                TimelineEntry(
+                    incident_id=incident_id,
+                    kind=kind,
+                    at=at,
+                    text=_alert_text(a, verb) + suffix,
+                    data=_alert_data(a),
+                    **actor.entry_fields(),
+                )
+                for a, at in zip(group, times, strict=True)
+            ]
+            continue
+        names = sorted({a.name for a in group})
+        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+        entries.append(
+            TimelineEntry(
+                incident_id=incident_id,
+                kind=kind,
+                at=min(times),
+                text=f"{len(group)} alerts {verb}: {shown}.{suffix}",
+                data={
+                    "count": len(group),
+                    "alertnames": names,
+                    "fingerprints": [a.fingerprint for a in group],
+                },
+                **actor.entry_fields(),
+            )
+        )
+    return entries
 
 
 def _record_alert_changes(
@@ -177,31 +223,19 @@ def _record_alert_changes(
     now: datetime,
     resolved_reason: str = "",
     opened: Incident | None = None,
+    extra_entries: Iterable[TimelineEntry] = (),
 ) -> None:
     """Timeline entries for alerts that fired or resolved, then each incident's policy."""
-    entries = [
-        TimelineEntry(
-            incident_id=a.incident_id,
-            kind=EntryKind.ALERT_FIRED,
-            at=a.starts_at,
-            text=_alert_text(a, "fired"),
-            data=_alert_data(a),
-            **actor.entry_fields(),
-        )
-        for a in fired
-        if a.incident_id is not None
-    ] + [
-        TimelineEntry(
-            incident_id=a.incident_id,
-            kind=EntryKind.ALERT_RESOLVED,
-            at=a.ends_at or now,
-            text=_alert_text(a, "resolved") + (f" ({resolved_reason})" if resolved_reason else ""),
-            data=_alert_data(a),
-            **actor.entry_fields(),
-        )
-        for a in resolved
-        if a.incident_id is not None
-    ]
+    entries = [*extra_entries]
+    entries += _alert_entries(fired, kind=EntryKind.ALERT_FIRED, verb="fired", actor=actor, now=now)
+    entries += _alert_entries(
+        resolved,
+        kind=EntryKind.ALERT_RESOLVED,
+        verb="resolved",
+        actor=actor,
+        now=now,
+        reason=resolved_reason,
+    )
     TimelineEntry.objects.bulk_create(entries)
 
     refired_ids = {a.incident_id for a in fired if a.incident_id} - {opened.pk if opened else None}
@@ -247,11 +281,14 @@ def _apply_notification(
             starts_at__in={p.starts_at for p in parsed},
         )
     }
-    incident = (
+    # The group's open incident if there is one, else its latest (the new one's previous).
+    latest = (
         Incident.objects.select_for_update()
-        .filter(integration=integration, group_hash=ghash, status__in=OPEN_STATUSES)
+        .filter(integration=integration, group_hash=ghash)
+        .order_by(Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1)), "-number")
         .first()
     )
+    incident = latest if latest is not None and latest.is_open else None
     rows: list[Alert] = []
     fired: list[Alert] = []
     resolved: list[Alert] = []
@@ -293,16 +330,19 @@ def _apply_notification(
         rows.append(row)
 
     opened = None
+    extra_entries: list[TimelineEntry] = []
     if incident is None and fired:
-        incident = opened = _open_incident(
+        incident, opened_entry = _open_incident(
             integration=integration,
             notification=notification,
             group_hash=ghash,
             firing=fired,
             delivery=delivery,
+            previous=latest,
             actor=actor,
-            now=now,
         )
+        opened = incident
+        extra_entries.append(opened_entry)
     if incident is not None:
         joining = {id(row) for row in fired}
         for row in rows:
@@ -314,7 +354,14 @@ def _apply_notification(
         unique_fields=["integration", "fingerprint", "starts_at"],
         update_fields=_ALERT_UPDATE_FIELDS,
     )
-    _record_alert_changes(fired=fired, resolved=resolved, actor=actor, now=now, opened=opened)
+    _record_alert_changes(
+        fired=fired,
+        resolved=resolved,
+        actor=actor,
+        now=now,
+        opened=opened,
+        extra_entries=extra_entries,
+    )
     return {
         "alerts": len(parsed),
         "new": new,
@@ -361,8 +408,8 @@ def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Deliver
             delivery.processed_at = now
             delivery.save(update_fields=["state", "attempts", "outcome", "error", "processed_at"])
             return delivery
-    except (OperationalError, InterfaceError):
-        raise
+    except (OperationalError, InterfaceError, IntegrityError):
+        raise  # may pass (lost connection, deadlock, a concurrent reopen): the task retries
     except Exception as exc:
         logger.exception("delivery %s failed", delivery_id)
         Delivery.objects.filter(pk=delivery_id).update(

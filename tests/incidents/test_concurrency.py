@@ -163,3 +163,41 @@ def test_firing_and_resolving_deliveries_racing_leave_a_consistent_incident(
     # one, and with every alert resolved it is in monitoring.
     assert TimelineEntry.objects.filter(kind=EntryKind.OPENED).count() <= 1
     assert set(Incident.objects.values_list("status", flat=True)) <= {Status.MONITORING}
+
+
+@pytest.mark.timeout(60)
+def test_webhooks_are_stored_while_a_worker_processes_a_delivery(
+    transactional_db, integration, monkeypatch
+):
+    """A worker's transaction must not lock what the webhook's INSERT needs (the integration)."""
+    from incidents.services import delivery_receive, ingestion
+
+    inside, release = threading.Event(), threading.Event()
+    real_lock_group = ingestion._lock_group
+
+    def lock_group_and_wait(*args: Any) -> None:
+        real_lock_group(*args)
+        inside.set()
+        release.wait(timeout=30)
+
+    monkeypatch.setattr(ingestion, "_lock_group", lock_group_and_wait)
+    body = payloads.body(payloads.notification(_two_firing()))
+    first = _store(integration, body)
+    worker = threading.Thread(
+        target=lambda: (delivery_process(delivery_id=first.pk, at=T0), connection.close())
+    )
+    worker.start()
+    try:
+        assert inside.wait(timeout=30), "the worker never reached the group lock"
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = '2s'")
+        # Would fail with "canceling statement due to lock timeout" if the worker held a
+        # lock on the integration row.
+        second = delivery_receive(integration_id=integration.pk, body=body, at=T0)
+        assert Delivery.objects.filter(pk=second.pk, state=DeliveryState.RECEIVED).exists()
+    finally:
+        release.set()
+        worker.join(timeout=30)
+        with connection.cursor() as cursor:
+            cursor.execute("SET lock_timeout = 0")
+    assert Delivery.objects.get(pk=first.pk).state == DeliveryState.PROCESSED

@@ -686,3 +686,64 @@ def test_a_disabled_integration_is_not_swept():
 
     assert alerts_resolve_quiet(at=T0 + timedelta(hours=2)) == 0
     assert Alert.objects.get().status == "firing"
+
+
+# --- Large groups ---------------------------------------------------------------------------
+
+
+def _many(count: int, *, status: str = "firing") -> list[dict[str, Any]]:
+    return [
+        payloads.alert(
+            fingerprint=f"{i:016x}",
+            alertname="DiskFull" if i % 2 else "HighErrorRate",
+            extra_labels={"instance": f"node-{i}"},
+            status=status,
+            ends_at=RESOLVED_AT if status == "resolved" else None,
+        )
+        for i in range(count)
+    ]
+
+
+def test_a_large_group_gets_one_summary_entry_instead_of_one_per_alert(integration):
+    deliver(integration, _many(250))
+
+    incident = Incident.objects.get()
+    assert incident.alerts.count() == 250
+    fired = incident.timeline.get(kind=EntryKind.ALERT_FIRED)
+    assert fired.text == "250 alerts fired: DiskFull, HighErrorRate."
+    assert fired.data["count"] == 250
+    assert len(fired.data["fingerprints"]) == 250
+    assert entry_kinds(incident) == [EntryKind.ALERT_FIRED, EntryKind.OPENED]
+
+    deliver(integration, _many(250, status="resolved"), at=T0 + timedelta(minutes=20))
+
+    incident.refresh_from_db()
+    assert incident.status == Status.MONITORING
+    resolved = incident.timeline.get(kind=EntryKind.ALERT_RESOLVED)
+    assert resolved.text == "250 alerts resolved: DiskFull, HighErrorRate."
+    assert resolved.at == datetime(2026, 11, 21, 16, 45, tzinfo=UTC)
+
+
+def test_up_to_ten_alerts_get_an_entry_each(integration):
+    deliver(integration, _many(10))
+
+    incident = Incident.objects.get()
+    assert incident.timeline.filter(kind=EntryKind.ALERT_FIRED).count() == 10
+
+
+def test_a_reopened_older_incident_is_the_one_alerts_join(integration, responder):
+    deliver(integration, [_firing(A)])
+    first = Incident.objects.get()
+    incident_resolve(incident=first, actor=Actor.system(), at=T0 + timedelta(minutes=1))
+    deliver(integration, [_firing(B, starts_at=STARTS_B)], at=T0 + timedelta(minutes=2))
+    second = Incident.objects.exclude(pk=first.pk).get()
+    assert second.previous == first
+    incident_resolve(incident=second, actor=Actor.system(), at=T0 + timedelta(minutes=3))
+    from incidents.services import incident_reopen
+
+    incident_reopen(incident=first, actor=Actor.system(), at=T0 + timedelta(minutes=4))
+
+    deliver(integration, [_firing(C)], at=T0 + timedelta(minutes=5))
+
+    assert Incident.objects.count() == 2
+    assert Alert.objects.get(fingerprint=C).incident == first
