@@ -183,9 +183,14 @@ def test_webhooks_are_stored_while_a_worker_processes_a_delivery(
     monkeypatch.setattr(ingestion, "_lock_group", lock_group_and_wait)
     body = payloads.body(payloads.notification(_two_firing()))
     first = _store(integration, body)
-    worker = threading.Thread(
-        target=lambda: (delivery_process(delivery_id=first.pk, at=T0), connection.close())
-    )
+
+    def process() -> None:
+        try:
+            delivery_process(delivery_id=first.pk, at=T0)
+        finally:
+            connection.close()
+
+    worker = threading.Thread(target=process)
     worker.start()
     try:
         assert inside.wait(timeout=30), "the worker never reached the group lock"
