@@ -100,6 +100,13 @@ if REDIS_URL:
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
+# Each web process keeps the integrations it has authenticated for a few seconds: a
+# webhook storm then costs no database or Redis round trip for authentication.
+CACHES["integrations"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "keel-integrations",
+}
+
 # Without a broker, tasks run eagerly in-process (the embedded default).
 CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_TASK_ALWAYS_EAGER = env.bool("KEEL_TASKS_EAGER", default=not REDIS_URL)
@@ -215,8 +222,10 @@ SPECTACULAR_SETTINGS = {
 KEEL_MAX_WEBHOOK_BYTES = env.int("KEEL_MAX_WEBHOOK_BYTES", default=5 * 1024 * 1024)
 # Deliveries still unprocessed this long after arrival are enqueued again by the sweep.
 KEEL_REQUEUE_AFTER_SECONDS = env.int("KEEL_REQUEUE_AFTER_SECONDS", default=60)
-# How long a webhook receiver trusts its cached view of an integration's token.
-KEEL_INTEGRATION_CACHE_SECONDS = env.int("KEEL_INTEGRATION_CACHE_SECONDS", default=30)
+# How long a web process trusts its cached view of an integration's token: disabling an
+# integration or rotating its token takes effect at once in the process that did it, and
+# within this many seconds in the others.
+KEEL_INTEGRATION_CACHE_SECONDS = env.int("KEEL_INTEGRATION_CACHE_SECONDS", default=5)
 KEEL_BASE_URL = env.str("KEEL_BASE_URL", default="http://127.0.0.1:8000")
 
 LOGGING = {

@@ -27,11 +27,13 @@ def _test_settings(settings):
 @pytest.fixture(autouse=True)
 def _isolated_cache():
     """Each test starts with an empty cache (the webhook caches integration lookups)."""
-    from django.core.cache import cache
+    from django.core.cache import caches
 
-    cache.clear()
+    for alias in caches:
+        caches[alias].clear()
     yield
-    cache.clear()
+    for alias in caches:
+        caches[alias].clear()
 
 
 def _user(username: str, role: str) -> Any:

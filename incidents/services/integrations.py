@@ -5,7 +5,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
 from django.db import transaction
 
 from accounts import tokens
@@ -33,19 +33,21 @@ def _cache_key(prefix: str) -> str:
 def _forget(integration: Integration) -> None:
     # The key is taken now: rotation replaces `token_prefix` before the commit.
     key = _cache_key(integration.token_prefix)
-    transaction.on_commit(lambda: cache.delete(key))
+    transaction.on_commit(lambda: caches["integrations"].delete(key))
 
 
 def integration_authenticate(*, token: str) -> AuthenticatedIntegration | None:
     """The enabled integration whose token this is, or None.
 
-    Reads through a short-lived cache so a webhook storm does not query the database for
-    every request; disabling or rotating clears the entry.
+    Reads through a short-lived per-process cache so a webhook storm does not query the
+    database for every request; disabling or rotating clears this process's entry, and
+    other processes' entries expire within KEEL_INTEGRATION_CACHE_SECONDS.
     """
     prefix = tokens.split_prefix(token or "")
     if prefix is None:
         return None
     key = _cache_key(prefix)
+    cache = caches["integrations"]
     row = cache.get(key)
     if row is None:
         found = (
