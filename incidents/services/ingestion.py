@@ -32,7 +32,12 @@ from ..choices import (
 )
 from ..errors import IncidentError
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
-from .incidents import incident_resolve, incident_set_status, next_incident_number
+from .incidents import (
+    incident_correct_time,
+    incident_resolve,
+    incident_set_status,
+    next_incident_number,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -265,6 +270,26 @@ def _record_alert_changes(
                 )
 
 
+def _start_earlier_if_needed(
+    incident: Incident, joining: list[Alert], *, actor: Actor, now: datetime
+) -> None:
+    """An incident starts when its earliest alert started, also one that joins later."""
+    earliest = min(a.starts_at for a in joining)
+    if earliest >= incident.started_at:
+        return
+    try:
+        incident_correct_time(
+            incident=incident,
+            field="started_at",
+            value=earliest,
+            reason=f"an alert that started earlier joined ({joining[0].name})",
+            actor=actor,
+            at=now,
+        )
+    except IncidentError:
+        logger.info("%s: kept started_at; an alert's start is implausible", incident.reference)
+
+
 def _apply_notification(
     delivery: Delivery, notification: alertmanager.Notification, now: datetime
 ) -> dict:
@@ -343,6 +368,8 @@ def _apply_notification(
         )
         opened = incident
         extra_entries.append(opened_entry)
+    elif incident is not None and fired:
+        _start_earlier_if_needed(incident, fired, actor=actor, now=now)
     if incident is not None:
         joining = {id(row) for row in fired}
         for row in rows:

@@ -1442,3 +1442,53 @@ def test_api_docs_render_without_a_cdn():
     for cdn in ("cdn.", "jsdelivr", "unpkg", "cdnjs", "googleapis"):
         assert cdn not in html
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in html
+
+
+# --- bounded queries ----------------------------------------------------------------------
+
+
+def _busy_incidents(integration, responder, count: int) -> None:
+    """`count` alert incidents, each with services, responders, alerts and timeline entries."""
+    for i in range(count):
+        group = {"alertname": "HighErrorRate", "service": f"svc-{i % 3}", "n": str(i)}
+        alerts = [
+            payloads.alert(
+                fingerprint=f"{i:08x}{j:08x}", service=f"svc-{i % 3}", extra_labels={"n": str(i)}
+            )
+            for j in range(3)
+        ]
+        body = payloads.body(payloads.notification(alerts, group_labels=group))
+        delivery = services.delivery_receive(integration_id=integration.pk, body=body, at=T0)
+        services.delivery_process(delivery_id=delivery.pk, at=T0)
+        incident = Incident.objects.get(number=Incident.objects.order_by("-number")[0].number)
+        actor = Actor.of(responder)
+        services.incident_add_responder(incident=incident, user=responder, actor=actor)
+        services.incident_assign_commander(incident=incident, commander=responder, actor=actor)
+        services.incident_add_note(incident=incident, text="Looking.", actor=actor)
+
+
+@pytest.mark.parametrize("count", [2, 12])
+def test_incident_list_runs_the_same_queries_whatever_its_length(
+    responder_api, responder, integration, count, django_assert_max_num_queries
+):
+    _busy_incidents(integration, responder, count)
+    with django_assert_max_num_queries(8):
+        response = responder_api.get(INCIDENTS)
+    assert response.status_code == 200
+    assert response.json()["count"] == count
+    assert all(row["alert_count"] == 3 for row in response.json()["results"])
+
+
+@pytest.mark.parametrize("count", [1, 6])
+def test_incident_detail_runs_the_same_queries_whatever_its_size(
+    responder_api, responder, integration, count, django_assert_max_num_queries
+):
+    _busy_incidents(integration, responder, 1)
+    incident = Incident.objects.get()
+    for n in range(count):
+        services.incident_add_note(incident=incident, text=f"note {n}", actor=Actor.of(responder))
+    with django_assert_max_num_queries(12):
+        response = responder_api.get(f"{INCIDENTS}{incident.number}/")
+    assert response.status_code == 200
+    assert len(response.json()["alerts"]) == 3
+    assert len(response.json()["timeline"]) >= count

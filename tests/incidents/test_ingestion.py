@@ -747,3 +747,27 @@ def test_a_reopened_older_incident_is_the_one_alerts_join(integration, responder
 
     assert Incident.objects.count() == 2
     assert Alert.objects.get(fingerprint=C).incident == first
+
+
+def test_an_alert_that_started_earlier_moves_the_incident_start(integration):
+    deliver(integration, [_firing(A, starts_at=STARTS_A)])
+    incident = Incident.objects.get()
+    assert incident.started_at == datetime(2026, 11, 21, 16, 25, 35, 169831, tzinfo=UTC)
+
+    deliver(integration, [_firing(B, starts_at=STARTS_B)], at=T0 + timedelta(minutes=1))
+
+    incident.refresh_from_db()
+    assert incident.started_at == datetime(2026, 11, 21, 16, 20, 0, 568000, tzinfo=UTC)
+    correction = incident.timeline.get(kind=EntryKind.FIELD_CORRECTED)
+    assert correction.data["field"] == "started_at"
+    assert "an alert that started earlier joined (HighErrorRate)" in correction.text
+    assert correction.actor_name == f"integration:{integration.name}"
+
+
+def test_an_alert_that_started_later_leaves_the_incident_start(integration):
+    deliver(integration, [_firing(B, starts_at=STARTS_B)])
+    deliver(integration, [_firing(A, starts_at=STARTS_A)], at=T0 + timedelta(minutes=1))
+
+    incident = Incident.objects.get()
+    assert incident.started_at == datetime(2026, 11, 21, 16, 20, 0, 568000, tzinfo=UTC)
+    assert not incident.timeline.filter(kind=EntryKind.FIELD_CORRECTED).exists()
