@@ -24,6 +24,12 @@ def incident_list(*, user: Any) -> QuerySet[Incident]:
     )
 
 
+def incident_find(*, user: Any, number: int) -> Incident:
+    """One incident by number, without its related rows (for changes)."""
+    require_role(user, Role.VIEWER)
+    return Incident.objects.get(number=number)
+
+
 def incident_get(*, user: Any, number: int) -> Incident:
     """One incident with its services, responders, alerts and timeline."""
     require_role(user, Role.VIEWER)

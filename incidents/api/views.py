@@ -53,8 +53,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return selectors.incident_list(user=self.request.user)
 
     def get_object(self) -> Incident:
+        """The incident alone, for actions (the full detail is read for the response)."""
         try:
-            incident = selectors.incident_get(
+            incident = selectors.incident_find(
                 user=self.request.user, number=_number(self.kwargs["number"])
             )
         except Incident.DoesNotExist:
@@ -72,7 +73,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     @extend_schema(responses=s.IncidentDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return Response(s.IncidentDetailSerializer(self.get_object()).data)
+        return self._detail(self.get_object())
 
     @extend_schema(request=s.IncidentDeclareSerializer, responses={201: s.IncidentDetailSerializer})
     def create(self, request: Request) -> Response:
@@ -178,8 +179,7 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def pin(self, request: Request, number: str, entry_id: str) -> Response:
         """Pin a timeline entry for the postmortem (or unpin it)."""
         data = _valid(s.PinSerializer, request)
-        incident = self.get_object()
-        entry = next((e for e in incident.timeline.all() if e.pk == int(entry_id)), None)
+        entry = self.get_object().timeline.filter(pk=int(entry_id)).first()
         if entry is None:
             raise Http404
         entry = services.timeline_entry_set_pinned(
