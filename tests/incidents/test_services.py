@@ -840,6 +840,24 @@ def test_timeline_entries_cannot_be_modified(responder):
     )
 
 
+def test_the_database_refuses_to_rewrite_a_timeline_entry(responder):
+    """Even a bulk UPDATE that bypasses the model is refused by PostgreSQL."""
+    incident = declare(responder)
+    entry = entries(incident)[0]
+    for change in ({"text": "rewritten history"}, {"at": minutes(-60)}, {"kind": "note"}):
+        with pytest.raises(IntegrityError, match="append-only"), transaction.atomic():
+            TimelineEntry.objects.filter(pk=entry.pk).update(**change)
+    assert TimelineEntry.objects.filter(pk=entry.pk).update(pinned=True) == 1
+
+
+def test_deleting_a_user_keeps_their_timeline_entries_by_name(responder):
+    incident = declare(responder)
+    services.incident_add_note(incident=incident, text="Rolled back.", actor=Actor.of(responder))
+    responder.delete()
+    note = TimelineEntry.objects.get(incident=incident, kind=EntryKind.NOTE)
+    assert (note.actor_user, note.actor_name, note.text) == (None, "rita", "Rolled back.")
+
+
 def test_only_pinned_can_change_on_a_timeline_entry(responder):
     incident = declare(responder)
     entry = entries(incident)[0]
