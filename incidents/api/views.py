@@ -126,16 +126,29 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return self._detail(incident)
 
     @extend_schema(request=s.ResponderSerializer, responses=s.IncidentDetailSerializer)
-    @action(detail=True, methods=["post", "delete"])
+    @action(detail=True, methods=["post"])
     def responders(self, request: Request, number: str) -> Response:
-        """POST adds a responder, DELETE removes one."""
+        """Add a responder."""
         data = _valid(s.ResponderSerializer, request)
-        service = (
-            services.incident_add_responder
-            if request.method == "POST"
-            else services.incident_remove_responder
+        incident = services.incident_add_responder(
+            incident=self.get_object(), user=data["username"], actor=self.actor
         )
-        incident = service(incident=self.get_object(), user=data["username"], actor=self.actor)
+        return self._detail(incident)
+
+    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @action(
+        detail=True,
+        methods=["delete"],
+        url_path=r"responders/(?P<username>[^/]+)",
+        url_name="remove-responder",
+    )
+    def remove_responder(self, request: Request, number: str, username: str) -> Response:
+        """Remove a responder."""
+        serializer = s.ResponderSerializer(data={"username": username})
+        serializer.is_valid(raise_exception=True)
+        incident = services.incident_remove_responder(
+            incident=self.get_object(), user=serializer.validated_data["username"], actor=self.actor
+        )
         return self._detail(incident)
 
     @extend_schema(request=s.NoteSerializer, responses={201: s.TimelineEntrySerializer})

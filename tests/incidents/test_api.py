@@ -525,7 +525,7 @@ def test_responders_added_and_removed(responder_api, incident, bob):
     assert added.json()["responders"] == ["bob"]
     assert list(incident.responders.values_list("username", flat=True)) == ["bob"]
 
-    removed = responder_api.delete(url(incident, "responders"), {"username": "bob"}, format="json")
+    removed = responder_api.delete(url(incident, "responders/bob"))
     assert removed.status_code == 200
     assert removed.json()["responders"] == []
     assert not incident.responders.exists()
@@ -537,7 +537,7 @@ def test_responders_added_and_removed(responder_api, incident, bob):
 
 def test_removing_a_non_responder_is_400(responder_api, incident, bob):
     before = state(incident)
-    response = responder_api.delete(url(incident, "responders"), {"username": "bob"}, format="json")
+    response = responder_api.delete(url(incident, "responders/bob"))
     assert response.status_code == 400
     assert response.json()["message"] == "bob is not a responder."
     assert state(incident) == before
@@ -780,7 +780,7 @@ def _writes(incident: Incident) -> list[tuple[str, str, dict]]:
         ("post", url(incident, "severity"), {"severity": "SEV1"}),
         ("post", url(incident, "commander"), {"username": "vic"}),
         ("post", url(incident, "responders"), {"username": "vic"}),
-        ("delete", url(incident, "responders"), {"username": "rita"}),
+        ("delete", url(incident, "responders/rita"), None),
         ("post", url(incident, "note"), {"text": "hello"}),
         ("post", url(incident, "resolve"), {}),
         ("post", url(incident, "reopen"), {}),
@@ -1423,7 +1423,8 @@ def test_openapi_schema_is_valid_and_has_the_incident_paths(viewer_api):
     ]:
         assert path in paths, path
     assert set(paths["/api/v1/incidents/"]) >= {"get", "post"}
-    assert "delete" in paths["/api/v1/incidents/{number}/responders/"]
+    assert "post" in paths["/api/v1/incidents/{number}/responders/"]
+    assert "delete" in paths["/api/v1/incidents/{number}/responders/{username}/"]
 
 
 def test_openapi_schema_as_yaml(viewer_api):
