@@ -45,7 +45,7 @@ def _read_only_slug(slug_field: str, **kwargs: Any) -> Any:
 class IncidentSerializer(serializers.ModelSerializer):
     reference = serializers.CharField(read_only=True)
     services = ServiceSlugField(many=True, read_only=True)
-    commander = _read_only_slug("username")
+    commander = _read_only_slug("username", allow_null=True)
     alert_count = serializers.IntegerField(read_only=True)
 
     class Meta:
@@ -72,7 +72,7 @@ class IncidentSerializer(serializers.ModelSerializer):
 
 class AlertSerializer(serializers.ModelSerializer):
     integration = _read_only_slug("name")
-    incident = _read_only_slug("number")
+    incident = _read_only_slug("number", allow_null=True)
     runbook_url = serializers.CharField(read_only=True)
 
     class Meta:
@@ -107,9 +107,9 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 class IncidentDetailSerializer(IncidentSerializer):
     responders = _read_only_slug("username", many=True)
-    acknowledged_by = _read_only_slug("username")
-    integration = _read_only_slug("name")
-    previous = _read_only_slug("number")
+    acknowledged_by = _read_only_slug("username", allow_null=True)
+    integration = _read_only_slug("name", allow_null=True)
+    previous = _read_only_slug("number", allow_null=True)
     allowed_statuses = serializers.SerializerMethodField()
     alerts = AlertSerializer(many=True, read_only=True)
     timeline = TimelineEntrySerializer(many=True, read_only=True)
