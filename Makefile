@@ -82,7 +82,7 @@ endef
 export CREATE_DB_PY
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint check bench-ingest worker beat clean distclean
+.PHONY: help install install-dev run test lint check bench-ingest bench-pages bench-oncall bench-pdf bench-slos bench-pm-budget worker beat clean distclean
 
 help:
 	@echo "make run           demo instance on http://$(RUN_ADDR) (SQLite, no Redis, demo data)"
@@ -90,6 +90,11 @@ help:
 	@echo "make lint          ruff check, ruff format --check, mypy"
 	@echo "make check         Django system checks, missing migrations, check --deploy"
 	@echo "make bench-ingest  webhook ingestion benchmark (bench/ingest.py)"
+	@echo "make bench-pages   web page latency over 100k incidents (bench/pages.py)"
+	@echo "make bench-oncall  rotation math: a year of a 3-layer schedule (bench/oncall.py)"
+	@echo "make bench-pdf     postmortem PDF rendering, warm process (bench/postmortem_pdf.py)"
+	@echo "make bench-slos    1,000 SLOs x 30 days of buckets: evaluation, list page (bench/slos.py)"
+	@echo "make bench-pm-budget  postmortem budget facts and burn-down (bench/postmortem_budget.py)"
 	@echo "make worker/beat   Celery worker / beat for a local instance with Redis"
 	@echo "make clean         remove caches, collected static files and the demo database"
 	@echo "make distclean     clean, and remove .venv"
@@ -133,6 +138,35 @@ check: $(STAMP_DEV)
 bench-ingest: $(STAMP_DEV)
 	$(BENCH_ENV) $(BIN)/python -c "$$CREATE_DB_PY"
 	$(BENCH_ENV) $(BIN)/python bench/ingest.py $(BENCH_ARGS)
+
+# Page latency at scale; seeds keel_bench_pages once (PAGES_ARGS="--reseed" to seed again).
+PAGES_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/keel_bench_pages)
+PAGES_ARGS ?=
+
+bench-pages: $(STAMP_DEV)
+	DATABASE_URL='$(PAGES_DATABASE_URL)' $(BIN)/python -c "$$CREATE_DB_PY"
+	DATABASE_URL='$(PAGES_DATABASE_URL)' REDIS_URL= $(BIN)/python bench/pages.py $(PAGES_ARGS)
+
+# Rotation math alone (pure Python; no database).
+bench-oncall: $(STAMP_DEV)
+	$(BIN)/python bench/oncall.py
+
+# A ~10-page postmortem to PDF with WeasyPrint (no database; PDF_ARGS="--runs 30").
+PDF_ARGS ?=
+
+bench-pdf: $(STAMP_DEV)
+	DATABASE_URL=sqlite://:memory: REDIS_URL= DJANGO_DEBUG=1 $(BIN)/python bench/postmortem_pdf.py $(PDF_ARGS)
+
+# Error budgets at scale; seeds keel_bench_slos once (SLOS_ARGS="--reseed" to seed again).
+SLOS_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/keel_bench_slos)
+SLOS_ARGS ?=
+bench-slos: $(STAMP_DEV)
+	DATABASE_URL='$(SLOS_DATABASE_URL)' REDIS_URL= $(BIN)/python bench/slos.py $(SLOS_ARGS)
+
+# A postmortem's budget figures over 30 days of buckets; reseeds keel_bench_pm_budget each run.
+PM_BUDGET_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/keel_bench_pm_budget)
+bench-pm-budget: $(STAMP_DEV)
+	DATABASE_URL='$(PM_BUDGET_DATABASE_URL)' REDIS_URL= $(BIN)/python bench/postmortem_budget.py
 
 worker: $(STAMP_RUN)
 	env $(WORKER_ENV) $(BIN)/celery -A config worker -l INFO

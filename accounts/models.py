@@ -22,3 +22,17 @@ class ApiToken(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.prefix}…"
+
+
+class Profile(models.Model):
+    """A user's preferences for the web UI; times are shown in `time_zone`."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile"
+    )
+    time_zone = models.CharField(
+        max_length=64, default="UTC", help_text="IANA zone name, e.g. Europe/Berlin."
+    )
+
+    def __str__(self) -> str:
+        return f"{self.user} ({self.time_zone})"

@@ -5,8 +5,8 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from . import tokens
-from .models import ApiToken
+from . import tokens, zones
+from .models import ApiToken, Profile
 
 
 @transaction.atomic
@@ -21,3 +21,17 @@ def api_token_revoke(*, token: ApiToken) -> ApiToken:
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
     return token
+
+
+def profile_set_time_zone(*, user: Any, time_zone: str) -> Profile:
+    """Set the zone the UI shows times in; raise ValueError for a name that is not a zone."""
+    if time_zone not in zones.available():
+        raise ValueError(f"{time_zone!r} is not a known time zone.")
+    profile, _ = Profile.objects.update_or_create(user=user, defaults={"time_zone": time_zone})
+    return profile
+
+
+def profile_time_zone(*, user: Any) -> str:
+    """The zone a user's times are shown in (UTC until they choose one)."""
+    found = Profile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return found if found in zones.available() else "UTC"

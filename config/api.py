@@ -1,14 +1,18 @@
 """API error shape: every error is a JSON object with a `message` a person can act on."""
 
+import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.http import HttpRequest, JsonResponse
-from rest_framework import exceptions, status
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from rest_framework import exceptions, parsers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from incidents.errors import IncidentError
+
+logger = logging.getLogger(__name__)
 
 
 def _first_message(detail: Any) -> str:
@@ -45,3 +49,81 @@ def json_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 def json_server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"message": "Internal error; it has been logged."}, status=500)
+
+
+JSON_PATHS = ("/api/", "/hooks/")
+
+
+def wants_html(request: HttpRequest) -> bool:
+    """A person's browser gets error pages in the layout; the API, the webhooks and clients
+    that ask for JSON (and not HTML) get the JSON error shape."""
+    if request.path.startswith(JSON_PATHS):
+        return False
+    accept = request.headers.get("Accept", "")
+    return "text/html" in accept or "application/json" not in accept
+
+
+def _page(
+    request: HttpRequest, template: str, status: int, context: dict[str, Any]
+) -> HttpResponse:
+    try:
+        return render(request, template, context, status=status)
+    except Exception:  # the layout needs the database; an error page must not fail too
+        logger.exception("The %s page could not be drawn in the layout", status)
+        title = "Internal error" if status == 500 else "Error"
+        return HttpResponse(
+            f"<!doctype html><html lang=en><title>{title} · Keel</title><h1>{title}</h1>"
+            "<p>Something went wrong on our side; it has been logged. "
+            '<a href="/">Back to the dashboard</a></p>',
+            status=status,
+        )
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if not wants_html(request):
+        return json_not_found(request, exception)
+    return _page(request, "404.html", 404, {})
+
+
+def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    message = str(exception or "") or "Your role does not allow this."
+    if not wants_html(request):
+        return JsonResponse({"message": message}, status=403)
+    return _page(request, "403.html", 403, {"exception": message})
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if not wants_html(request):
+        return json_server_error(request)
+    return _page(request, "500.html", 500, {})
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """A form sent with a stale or missing CSRF token (an old tab, cookies cleared)."""
+    message = "This form has expired or came from another site; nothing was changed."
+    if not wants_html(request):
+        return JsonResponse({"message": f"CSRF check failed: {reason}"}, status=403)
+    return _page(request, "403_csrf.html", 403, {"exception": message})
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class JSONParser(parsers.JSONParser):
+    """JSON bodies, refusing the NUL character (\\u0000) in any key or string: PostgreSQL
+    cannot store it in text or jsonb, so it is a 400 here rather than a failure later."""
+
+    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
+        data = super().parse(stream, media_type, parser_context)
+        if _has_nul(data):
+            raise exceptions.ParseError(
+                "JSON strings and keys may not contain the NUL character (\\u0000)."
+            )
+        return data

@@ -19,6 +19,7 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "config.api.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -31,6 +32,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_htmx",
     "accounts",
     "oncall",
     "slos",
@@ -42,10 +44,13 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "config.middleware.RejectNulQueryMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+    "accounts.middleware.TimezoneMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -60,6 +65,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "accounts.context_processors.roles",
             ],
         },
     },
@@ -131,9 +137,29 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"socket_connect_timeout": 1, "socket_timeout"
 CELERY_BROKER_CONNECTION_TIMEOUT = 1.0
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
+    "slos-evaluate": {
+        "task": "slos.tasks.evaluate_all",
+        "schedule": env.float("KEEL_SLO_EVALUATION_INTERVAL_SECONDS", default=60.0),
+    },
+    "slos-weekly-report": {
+        "task": "slos.tasks.weekly_report_if_due",
+        "schedule": 900.0,
+    },
     "incidents-sweep": {
         "task": "incidents.tasks.sweep",
         "schedule": env.float("KEEL_SWEEP_INTERVAL_SECONDS", default=60.0),
+    },
+    "postmortem-reminders": {
+        "task": "incidents.tasks_postmortems.postmortem_reminders",
+        "schedule": env.float("KEEL_POSTMORTEM_REMINDER_INTERVAL_SECONDS", default=3600.0),
+    },
+    "oncall-escalations-due": {
+        "task": "oncall.tasks.escalations_due",
+        "schedule": env.float("KEEL_ESCALATION_TICK_SECONDS", default=30.0),
+    },
+    "oncall-handoffs": {
+        "task": "oncall.tasks.handoffs_tick",
+        "schedule": env.float("KEEL_HANDOFF_TICK_SECONDS", default=300.0),
     },
 }
 
@@ -144,7 +170,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
-LOGIN_URL = "/admin/login/"
+LOGIN_URL = "/login/"
+LOGIN_REDIRECT_URL = "/"
+LOGOUT_REDIRECT_URL = "/login/"
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -152,6 +180,7 @@ USE_TZ = True
 
 # --- Static files ----------------------------------------------------------------------
 STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -193,6 +222,11 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.KeelAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_PARSER_CLASSES": [
+        "config.api.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -215,6 +249,14 @@ SPECTACULAR_SETTINGS = {
         "ResolvePolicyEnum": "incidents.choices.ResolvePolicy",
         "DeliveryStateEnum": "incidents.choices.DeliveryState",
         "TimelineEntryKindEnum": "incidents.choices.EntryKind",
+        "BudgetingMethodEnum": "slos.choices.BudgetingMethod",
+        "GateBypassKindEnum": "slos.choices.BypassKind",
+        "EscalationTargetKindEnum": "oncall.choices.TargetKind",
+        "ContactChannelEnum": "oncall.choices.Channel",
+        "PostmortemStatusEnum": "incidents.models.postmortem.PostmortemStatus",
+        "ActionItemStatusEnum": "incidents.models.postmortem.ActionStatus",
+        "ActionItemKindEnum": "incidents.models.postmortem.ActionKind",
+        "ActionItemPriorityEnum": "incidents.models.postmortem.ActionPriority",
     },
 }
 
@@ -227,6 +269,36 @@ KEEL_REQUEUE_AFTER_SECONDS = env.int("KEEL_REQUEUE_AFTER_SECONDS", default=60)
 # within this many seconds in the others.
 KEEL_INTEGRATION_CACHE_SECONDS = env.int("KEEL_INTEGRATION_CACHE_SECONDS", default=5)
 KEEL_BASE_URL = env.str("KEEL_BASE_URL", default="http://127.0.0.1:8000")
+
+# Email (pages, handoff reminders, SLO reports, postmortem reminders): an EMAIL_URL such
+# as smtp+tls://user:password@mail.example:587; with debug, mail is printed to the console.
+vars().update(
+    env.email_url("EMAIL_URL", default="consolemail://" if DEBUG else "smtp://localhost:25")
+)
+DEFAULT_FROM_EMAIL = env.str("KEEL_EMAIL_FROM", default="Keel <keel@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Error budgets: the Prometheus SLIs are read from, how long a query may take, how old
+# pushed data may be before the deployment gate fails closed, and the weekly SLO report.
+KEEL_PROMETHEUS_URL = env.str("KEEL_PROMETHEUS_URL", default="")
+KEEL_PROMETHEUS_TIMEOUT_SECONDS = env.float("KEEL_PROMETHEUS_TIMEOUT_SECONDS", default=5.0)
+KEEL_GATE_MAX_DATA_AGE_SECONDS = env.int("KEEL_GATE_MAX_DATA_AGE_SECONDS", default=300)
+KEEL_SLO_REPORT_DAY = env.int("KEEL_SLO_REPORT_DAY", default=0)  # 0 = Monday
+KEEL_SLO_REPORT_TIME = env.str("KEEL_SLO_REPORT_TIME", default="09:00")
+KEEL_SLO_REPORT_TIME_ZONE = env.str("KEEL_SLO_REPORT_TIME_ZONE", default="UTC")
+KEEL_SLO_REPORT_EMAILS = env.list("KEEL_SLO_REPORT_EMAILS", default=[])
+KEEL_SLO_REPORT_WEBHOOK_URL = env.str("KEEL_SLO_REPORT_WEBHOOK_URL", default="")
+# Days after resolution by which a required postmortem (SEV1/SEV2, or >20% of an SLO
+# budget spent) is due.
+KEEL_POSTMORTEM_DUE_DAYS = env.int("KEEL_POSTMORTEM_DUE_DAYS", default=5)
+# Paging: webhook timeout, delivery attempts and backoff (base * 2^n seconds), how long
+# the one-click acknowledge link in a page stays valid, and plain-http webhooks (tests).
+KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS = env.float("KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS", default=5.0)
+KEEL_PAGE_MAX_ATTEMPTS = env.int("KEEL_PAGE_MAX_ATTEMPTS", default=4)
+KEEL_PAGE_RETRY_BASE_SECONDS = env.float("KEEL_PAGE_RETRY_BASE_SECONDS", default=30.0)
+KEEL_PAGE_ACK_LINK_MAX_AGE_SECONDS = env.int("KEEL_PAGE_ACK_LINK_MAX_AGE_SECONDS", default=86400)
+KEEL_PAGE_WEBHOOK_ALLOW_HTTP = env.bool("KEEL_PAGE_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+# Handoffs: how long before a shift change the incoming person is reminded.
+KEEL_HANDOFF_REMIND_BEFORE_MINUTES = env.int("KEEL_HANDOFF_REMIND_BEFORE_MINUTES", default=60)
 
 LOGGING = {
     "version": 1,

@@ -72,6 +72,20 @@ class EntryKind(models.TextChoices):
     CLOSED = "closed", "Closed"
     EDITED = "edited", "Details edited"
     FIELD_CORRECTED = "field_corrected", "Time corrected"
+    # Written by the other parts of Keel through incident_record().
+    PAGED = "paged", "Paged"
+    SLO_BURN = "slo_burn", "Error-budget burn"
+    BUDGET_IMPACT = "budget_impact", "Budget impact"
+    POSTMORTEM = "postmortem", "Postmortem"
+
+
+# What incident_record() may write; every other kind has its own service.
+RECORDED_KINDS = (
+    EntryKind.PAGED,
+    EntryKind.SLO_BURN,
+    EntryKind.BUDGET_IMPACT,
+    EntryKind.POSTMORTEM,
+)
 
 
 DEFAULT_SEVERITY_MAPPING = {

@@ -49,6 +49,17 @@ def incident_get(*, user: Any, number: int) -> Incident:
     )
 
 
+def incident_head(*, user: Any, number: int) -> Incident:
+    """One incident with what its room's header shows (people and services), without its
+    alerts and timeline."""
+    require_role(user, Role.VIEWER)
+    return (
+        Incident.objects.select_related("commander", "acknowledged_by", "integration", "previous")
+        .prefetch_related("services", "responders")
+        .get(number=number)
+    )
+
+
 def alert_list(*, user: Any) -> QuerySet[Alert]:
     require_role(user, Role.VIEWER)
     return Alert.objects.select_related("integration", "incident").order_by("-starts_at", "-id")

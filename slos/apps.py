@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class SlosConfig(AppConfig):
     name = "slos"
     verbose_name = "Services and SLOs"
+
+    def ready(self) -> None:
+        from incidents.signals import incident_changed
+
+        from .receivers import incident_changed as on_incident_changed
+
+        incident_changed.connect(on_incident_changed, dispatch_uid="slos-budget-impact")

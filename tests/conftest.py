@@ -1,5 +1,8 @@
-"""Shared fixtures: users by role, API clients, an integration with its token."""
+"""Shared fixtures: users by role, API clients, an integration with its token, and a live
+server with a Chromium tab for the browser tests."""
 
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,6 +12,7 @@ from rest_framework.test import APIClient
 from accounts.services import api_token_create
 from incidents.actors import Actor
 from incidents.services import integration_create
+from tests.browser.live import CHROMIUM, save_screenshot
 from tests.incidents.factories import ServiceFactory, UserFactory
 
 
@@ -94,3 +98,53 @@ def integration_and_token(db, checkout):
 @pytest.fixture
 def integration(integration_and_token):
     return integration_and_token[0]
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Each phase's report kept on the test item so fixtures can tell a failure."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def base_url(live_server, settings) -> Iterator[str]:
+    """The live server on 127.0.0.1 with webhook deliveries processed in their request."""
+    from django.conf import settings as django_settings
+
+    from config.celery import app as celery_app
+
+    settings.ALLOWED_HOSTS = [*django_settings.ALLOWED_HOSTS, "127.0.0.1"]
+    eager = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = True
+    yield f"http://127.0.0.1:{live_server.thread.port}"
+    celery_app.conf.task_always_eager = eager
+
+
+@pytest.fixture
+def chromium(monkeypatch) -> Iterator[Any]:
+    """Debian's Chromium, headless, driven by Playwright (skipped where either is missing)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Chromium is not installed")
+    # Playwright's sync API keeps an event loop in this thread; the test's own ORM calls
+    # are still synchronous, one at a time.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(request, chromium) -> Iterator[Any]:
+    """A fresh tab; when the test fails, a screenshot of it is saved."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    tab = context.new_page()
+    tab.set_default_timeout(15_000)
+    yield tab
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        save_screenshot(request, tab)
+    context.close()

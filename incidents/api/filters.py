@@ -1,10 +1,31 @@
 """Query filters for the incidents API."""
 
+import datetime as dt
+
 import django_filters
+from django import forms
 from django.db.models import QuerySet
 
 from ..choices import OPEN_STATUSES, AlertStatus, Kind, Severity, Status
 from ..models import Alert, Incident
+
+
+class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
+    """An ISO 8601 time, normalised to UTC: any offset Python accepts (up to ±24 h) is
+    then one PostgreSQL accepts too, and a time that leaves the calendar is a 400."""
+
+    def to_python(self, value):
+        parsed = super().to_python(value)
+        if parsed is None:
+            return None
+        try:
+            return parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as exc:
+            raise forms.ValidationError("Enter a time between years 1 and 9999.") from exc
+
+
+class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
+    field_class = UtcIsoDateTimeField
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -13,8 +34,8 @@ class IncidentFilter(django_filters.FilterSet):
     kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
     service = django_filters.CharFilter(field_name="services__slug", distinct=True)
     open = django_filters.BooleanFilter(method="filter_open", label="open (not resolved/closed)")
-    started_after = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
-    started_before = django_filters.IsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
+    started_after = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
+    started_before = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_text", label="text in title or summary")
 
     class Meta:

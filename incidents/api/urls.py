@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from . import views
@@ -11,4 +11,5 @@ router.register("integrations", views.IntegrationViewSet, basename="integration"
 urlpatterns = [
     path("metrics/incidents/", views.IncidentMetricsView.as_view(), name="incident-metrics"),
     *router.urls,
+    path("", include("incidents.api.postmortems")),
 ]

@@ -103,6 +103,13 @@ class Incident(models.Model):
             models.Index(
                 fields=["integration", "group_hash", "-started_at"], name="incident_group_idx"
             ),
+            # The list's default order, and the dashboard's "recently resolved".
+            models.Index(fields=["-started_at", "-id"], name="incident_started_idx"),
+            models.Index(
+                fields=["-resolved_at"],
+                name="incident_resolved_idx",
+                condition=Q(resolved_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -12,9 +12,18 @@ from accounts.roles import Role
 from slos.models import Service
 
 from ..actors import Actor
-from ..choices import OPEN_STATUSES, TRANSITIONS, EntryKind, Kind, Severity, Status
+from ..choices import (
+    OPEN_STATUSES,
+    RECORDED_KINDS,
+    TRANSITIONS,
+    EntryKind,
+    Kind,
+    Severity,
+    Status,
+)
 from ..errors import IncidentError
 from ..models import Incident, NumberSequence, TimelineEntry
+from ..signals import incident_changed_on_commit
 
 CORRECTABLE_TIMES = ("started_at", "detected_at", "acknowledged_at", "resolved_at")
 # Guards metrics against a mistyped year (0001-01-01 would dwarf every other duration).
@@ -118,6 +127,7 @@ def incident_declare(
         text=f"{actor.name} declared {incident.reference} ({incident.severity}).",
         data={"severity": incident.severity, "kind": kind},
     )
+    incident_changed_on_commit(incident.pk, "opened")
     return incident
 
 
@@ -145,6 +155,7 @@ def incident_acknowledge(
         at=now,
         text=f"{actor.name} acknowledged.",
     )
+    incident_changed_on_commit(incident.pk, "acknowledged")
     return incident
 
 
@@ -170,6 +181,7 @@ def _set_status(
         text=text or f"Status {previous} → {status}.",
         data={"from": previous, "to": status},
     )
+    incident_changed_on_commit(incident.pk, "resolved" if status == Status.RESOLVED else "status")
     return incident
 
 
@@ -247,6 +259,7 @@ def incident_reopen(
         at=now,
         text=f"{actor.name} reopened the incident." + (f" {reason}" if reason else ""),
     )
+    incident_changed_on_commit(incident.pk, "reopened")
     return incident
 
 
@@ -271,6 +284,7 @@ def incident_close(*, incident: Incident, actor: Actor, at: datetime | None = No
         at=now,
         text=f"{actor.name} closed the incident.",
     )
+    incident_changed_on_commit(incident.pk, "closed")
     return incident
 
 
@@ -296,6 +310,7 @@ def incident_set_severity(
         text=f"Severity {previous} → {severity}.",
         data={"from": previous, "to": severity},
     )
+    incident_changed_on_commit(incident.pk, "severity")
     return incident
 
 
@@ -321,6 +336,7 @@ def incident_assign_commander(
         text=f"{name} is now the incident commander." if name else "No incident commander.",
         data={"role": "commander", "user": name},
     )
+    incident_changed_on_commit(incident.pk, "roles")
     return incident
 
 
@@ -343,6 +359,7 @@ def incident_add_responder(
         text=f"{user.get_username()} joined as a responder.",
         data={"role": "responder", "user": user.get_username(), "added": True},
     )
+    incident_changed_on_commit(incident.pk, "roles")
     return incident
 
 
@@ -363,6 +380,7 @@ def incident_remove_responder(
         text=f"{user.get_username()} left the responders.",
         data={"role": "responder", "user": user.get_username(), "added": False},
     )
+    incident_changed_on_commit(incident.pk, "roles")
     return incident
 
 
@@ -430,6 +448,7 @@ def incident_update_details(
         text=f"{actor.name} edited the {', '.join(changes)}.",
         data=changes,
     )
+    incident_changed_on_commit(incident.pk, "details")
     return incident
 
 
@@ -493,7 +512,27 @@ def incident_correct_time(
             "reason": reason.strip(),
         },
     )
+    incident_changed_on_commit(incident.pk, "times_corrected")
     return incident
+
+
+@transaction.atomic
+def incident_record(
+    *,
+    incident: Incident,
+    kind: str,
+    actor: Actor,
+    text: str,
+    data: dict[str, Any] | None = None,
+    at: datetime | None = None,
+) -> TimelineEntry:
+    """Put on the timeline what another part of Keel did for the incident: a page sent,
+    an error-budget burn, a recomputed budget impact, a postmortem step."""
+    if kind not in RECORDED_KINDS:
+        raise IncidentError(
+            f"Timeline entries of kind {kind!r} are written by their own service.", field="kind"
+        )
+    return _entry(incident, kind=kind, actor=actor, at=_now(at), text=text, data=data)
 
 
 @transaction.atomic

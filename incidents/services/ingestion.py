@@ -32,6 +32,7 @@ from ..choices import (
 )
 from ..errors import IncidentError
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
+from ..signals import incident_changed_on_commit
 from .incidents import (
     incident_correct_time,
     incident_resolve,
@@ -368,6 +369,7 @@ def _apply_notification(
         )
         opened = incident
         extra_entries.append(opened_entry)
+        incident_changed_on_commit(incident.pk, "opened")
     elif incident is not None and fired:
         _start_earlier_if_needed(incident, fired, actor=actor, now=now)
     if incident is not None:

@@ -1,7 +1,30 @@
+from django.urls import path
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework.routers import SimpleRouter
 
 from . import views
 
 router = SimpleRouter()
 router.register("services", views.ServiceViewSet, basename="service")
-urlpatterns = router.urls
+router.register("slos", views.SloViewSet, basename="slo")
+router.register("budget-impacts", views.ImpactViewSet, basename="budget-impact")
+
+
+@extend_schema_view(events=extend_schema(exclude=True))
+class SloEventsWithoutSlash(views.SloViewSet):
+    """`POST /api/v1/slos/<id>/events` as documented; the schema lists the slashed form."""
+
+
+events = SloEventsWithoutSlash.as_view({"post": "events"}, **views.SloViewSet.events.kwargs)
+
+urlpatterns = [
+    path("slos/<int:pk>/events", events, name="slo-events-noslash"),
+    path("gate/", views.GateView.as_view(), name="gate"),
+    path("gate/bypass/", views.BypassView.as_view(), name="gate-bypass"),
+    path(
+        "gate/bypass/<int:pk>/revoke/",
+        views.BypassRevokeView.as_view(),
+        name="gate-bypass-revoke",
+    ),
+    *router.urls,
+]

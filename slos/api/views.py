@@ -1,21 +1,261 @@
-"""REST API for the services catalog."""
+"""REST API for services, SLOs, pushed SLI counts, ledgers, impacts and the deployment gate."""
 
-from rest_framework import serializers, viewsets
+from typing import Any
 
-from ..models import Service
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.permissions import IsResponder
+from incidents.actors import Actor
+from oncall.models import Team
+
+from .. import selectors, services
+from ..errors import SloError
+from ..models import SLO, GateBypass, Service
+from ..services.gate import GateReport
+from . import serializers as s
 
 
 class ServiceSerializer(serializers.ModelSerializer):
+    owner = s.SlugField(
+        slug_field="slug",
+        queryset=Team.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Slug of the owning team.",
+    )
+
     class Meta:
         model = Service
-        fields = ["slug", "name", "description", "discovered", "created_at"]
+        fields = [
+            "slug",
+            "name",
+            "description",
+            "owner",
+            "tier",
+            "sla_objective",
+            "gate_warn_only",
+            "budget_policy",
+            "discovered",
+            "created_at",
+        ]
         read_only_fields = ["created_at"]
+
+    budget_policy = serializers.JSONField(required=False, validators=[s.policy_field])
 
 
 class ServiceViewSet(viewsets.ModelViewSet):
     """Services: everyone reads; admins create, edit and tidy discovered ones."""
 
-    queryset = Service.objects.order_by("slug")
+    queryset = Service.objects.select_related("owner").order_by("slug")
     serializer_class = ServiceSerializer
     lookup_field = "slug"
     filterset_fields = ["discovered"]
+
+    @extend_schema(request=s.CorrectionSerializer, responses={201: s.CorrectionSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def corrections(self, request: Request, slug: str | None = None) -> Response:
+        """Periods excluded from every SLO of the service (maintenance, drills)."""
+        service = self.get_object()
+        if request.method == "GET":
+            return Response(s.CorrectionSerializer(service.corrections.all(), many=True).data)
+        serializer = s.CorrectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        correction = services.correction_create(
+            actor=Actor.of(request.user), service=service, **serializer.validated_data
+        )
+        return Response(s.CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+
+class SloViewSet(viewsets.ModelViewSet):
+    """SLOs: everyone reads; admins define them. Pushed counts, the ledger and corrections
+    hang off each SLO."""
+
+    serializer_class = s.SloSerializer
+    filterset_fields = ["service__slug", "source"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return SLO.objects.none()
+        return selectors.slo_list(user=self.request.user)
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.of(self.request.user)
+
+    def perform_create(self, serializer: Any) -> None:
+        data = dict(serializer.validated_data)
+        serializer.instance = services.slo_create(
+            actor=self.actor, service=data.pop("service"), **data
+        )
+
+    def perform_update(self, serializer: Any) -> None:
+        serializer.instance = services.slo_update(
+            actor=self.actor, slo=serializer.instance, **serializer.validated_data
+        )
+
+    def perform_destroy(self, instance: SLO) -> None:
+        services.slo_delete(actor=self.actor, slo=instance)
+
+    @extend_schema(request=s.EventsSerializer, responses={202: s.EventsResultSerializer})
+    @action(
+        detail=True,
+        methods=["post"],
+        url_path="events",
+        permission_classes=[IsResponder],
+    )
+    def events(self, request: Request, pk: str | None = None) -> Response:
+        """Push counts: `{"events": [{"at", "good", "total"}, ...]}` (or the bare list).
+        All or nothing: one bad event refuses the batch."""
+        slo = self.get_object()
+        body = request.data
+        events = body.get("events") if isinstance(body, dict) else body
+        if events is None:
+            raise SloError('Send {"events": [{"at", "good", "total"}, ...]}.', field="events")
+        minutes = services.events_push(actor=self.actor, slo=slo, events=events)
+        return Response({"minutes": minutes}, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=s.LedgerSerializer)
+    @action(detail=True, methods=["get"])
+    def ledger(self, request: Request, pk: str | None = None) -> Response:
+        """The budget as an account over the window in force."""
+        view = selectors.slo_ledger(user=request.user, slo=self.get_object())
+        account = view.account
+        return Response(
+            {
+                "slo": view.slo.pk,
+                "window_start": view.window_start,
+                "window_end": view.window_end,
+                "method": view.slo.budgeting_method,
+                "allowance": None if view.allowance is None else f"{float(view.allowance):.6f}",
+                "lines": [
+                    {
+                        "label": line.label,
+                        "bad": f"{float(line.bad):.6f}",
+                        "share": f"{float(line.share):.6f}",
+                        "balance": f"{float(line.balance):.6f}",
+                    }
+                    for line in (account.lines if account else [])
+                ],
+                "remaining": None if account is None else f"{float(account.remaining):.6f}",
+                "budget_minutes_left": view.budget_minutes_left,
+                "corrections": s.CorrectionSerializer(view.corrections, many=True).data,
+            }
+        )
+
+    @extend_schema(request=s.CorrectionSerializer, responses={201: s.CorrectionSerializer})
+    @action(detail=True, methods=["get", "post"])
+    def corrections(self, request: Request, pk: str | None = None) -> Response:
+        """Periods excluded from this SLO (maintenance, drills)."""
+        slo = self.get_object()
+        if request.method == "GET":
+            return Response(s.CorrectionSerializer(slo.corrections.all(), many=True).data)
+        serializer = s.CorrectionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        correction = services.correction_create(
+            actor=self.actor, slo=slo, **serializer.validated_data
+        )
+        return Response(s.CorrectionSerializer(correction).data, status=status.HTTP_201_CREATED)
+
+
+class ImpactViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Budget impact of incidents on SLOs; filter with `?incident=<number>`."""
+
+    serializer_class = s.ImpactSerializer
+    filterset_fields = ["slo", "frozen"]
+
+    def get_queryset(self):
+        from ..models import IncidentImpact
+
+        queryset = IncidentImpact.objects.select_related("incident", "slo", "slo__service")
+        number = self.request.query_params.get("incident", "")
+        if number:
+            if not number.upper().removeprefix("INC-").isdigit():
+                raise SloError("incident is an incident number.", field="incident")
+            queryset = queryset.filter(incident__number=int(number.upper().removeprefix("INC-")))
+        return queryset.order_by("-computed_at", "id")
+
+
+def gate_body(report: GateReport) -> dict[str, Any]:
+    def number(value: Any) -> float | None:
+        return None if value is None else round(float(value), 6)
+
+    bypass = report.bypass
+    return {
+        "service": report.service.slug,
+        "decision": report.decision.decision,
+        "tier": report.decision.tier,
+        "reasons": report.decision.reasons,
+        "slos": [
+            {
+                "name": f.slo.name,
+                "remaining": number(f.remaining),
+                "burn_1h": number(f.gate_input().burn_1h),
+                "burn_5m": number(f.gate_input().burn_5m),
+                "data_age_s": number(f.data_age_s),
+                "error": f.error,
+            }
+            for f in report.figures
+        ],
+        "bypass": None
+        if bypass is None
+        else {
+            "kind": bypass.kind,
+            "reason": bypass.reason,
+            "by": bypass.created_by.get_username(),
+            "expires_at": bypass.expires_at.isoformat(),
+        },
+    }
+
+
+class GateView(APIView):
+    """May this service deploy now? Fails closed on missing, stale or broken data."""
+
+    @extend_schema(
+        parameters=[OpenApiParameter("service", str, required=True, description="Service slug")],
+        responses=s.GateSerializer,
+    )
+    def get(self, request: Request) -> Response:
+        slug = request.query_params.get("service", "")
+        if not slug or "\x00" in slug:
+            raise SloError("Name the service: ?service=<slug>.", field="service")
+        try:
+            service = selectors.service_get(user=request.user, slug=slug)
+        except Service.DoesNotExist:
+            raise Http404 from None
+        return Response(gate_body(services.gate_check(service=service)))
+
+
+class BypassView(APIView):
+    """Record a hotfix or security-fix bypass of the gate (responders and admins)."""
+
+    permission_classes = [IsResponder]
+
+    @extend_schema(request=s.BypassSerializer, responses={201: s.BypassSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = s.BypassSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        bypass = services.gate_bypass_create(
+            actor=Actor.of(request.user), **serializer.validated_data
+        )
+        return Response(s.BypassSerializer(bypass).data, status=status.HTTP_201_CREATED)
+
+
+class BypassRevokeView(APIView):
+    """End a bypass before its expiry (responders and admins); it stays on the history."""
+
+    permission_classes = [IsResponder]
+
+    @extend_schema(request=None, responses={200: s.BypassSerializer})
+    def post(self, request: Request, pk: int) -> Response:
+        try:
+            bypass = selectors.bypass_get(user=request.user, pk=pk)
+        except GateBypass.DoesNotExist:
+            raise Http404 from None
+        bypass = services.gate_bypass_revoke(actor=Actor.of(request.user), bypass=bypass)
+        return Response(s.BypassSerializer(bypass).data)

@@ -4,6 +4,7 @@ import re
 from io import StringIO
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.test import Client
 from rest_framework.test import APIClient
@@ -149,3 +150,30 @@ def test_seed_demo_runs_twice_and_leaves_incidents_in_every_state(
     old_api = APIClient()
     old_api.credentials(HTTP_AUTHORIZATION=f"Bearer {_printed_api_token(first_out)}")
     assert old_api.get("/api/v1/incidents/").status_code == 401
+
+
+def test_seed_demo_has_someone_on_call_and_a_budget_the_outage_spent(
+    django_capture_on_commit_callbacks,
+):
+    from oncall.models import Page
+    from slos.models import SLO
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run("seed_demo")
+
+    # Someone is on call for the demo services' team, and the open incidents paged them.
+    viewer = APIClient()
+    viewer.force_authenticate(get_user_model().objects.get(username="viewer"))
+    now = viewer.get("/api/v1/oncall/now/?team=sre")
+    assert now.status_code == 200, now.json()
+    assert "alice" in str(now.json()) or "bob" in str(now.json())
+    assert Page.objects.exists()
+
+    # The payment-provider outage is a debit on checkout's availability budget.
+    slo = SLO.objects.get(service__slug="checkout", name="availability")
+    outage = Incident.objects.get(title="Payment provider timeouts")
+    impact = outage.budget_impacts.get(slo=slo)
+    assert impact.frozen
+    assert 2900 <= impact.bad <= 3000, impact.bad  # 50 failed requests a minute for an hour
+    assert impact.fraction is not None and impact.fraction > 0
+    assert slo.status.evaluated_at is not None

@@ -1,4 +1,5 @@
-"""`manage.py seed_demo`: demo services, users, an integration and incidents in every state.
+"""`manage.py seed_demo`: demo services, users, an integration, incidents in every state,
+an on-call team with a rotation and an escalation policy, and SLOs with a week of data.
 
 Safe to run again: existing demo data is kept, and the demo integration's token is
 rotated so that a working token can be printed.
@@ -6,6 +7,8 @@ rotated so that a working token can be printed.
 
 import json
 from datetime import timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -21,7 +24,11 @@ from incidents import services as incident_services
 from incidents.actors import Actor
 from incidents.choices import Kind, Severity
 from incidents.models import Incident, Integration
-from slos.models import Service
+from oncall.models import Team
+from oncall.services.escalation import StepSpec, TargetSpec, policy_create
+from oncall.services.schedules import layer_create, schedule_create, team_create
+from slos.models import SLO, Service
+from slos.services import events_push, slo_create, slos_evaluate_all
 
 SERVICES = [
     ("checkout", "Checkout", "Cart, payment and order placement."),
@@ -65,14 +72,84 @@ class Command(BaseCommand):
             integration, token = incident_services.integration_rotate_token(
                 integration=integration, actor=system
             )
+        if not Team.objects.filter(slug="sre").exists():
+            self._oncall(users)
+        if not SLO.objects.exists():
+            self._slos(users)
         if not Incident.objects.exists():
             self._incidents(users)
+            slos_evaluate_all()
         api_token = ApiToken.objects.filter(user=users["admin"], name="demo").first()
         if api_token is not None:
             api_token_revoke(token=api_token)
             api_token.delete()
         _, api_plaintext = api_token_create(user=users["admin"], name="demo")
         self._print(token, api_plaintext)
+
+    def _oncall(self, users):
+        """Team SRE owns every demo service; alice and bob swap weekly on Mondays 09:00
+        Berlin time; the on-call is paged first, the whole team if nobody acknowledges
+        within 10 minutes."""
+        admin = users["admin"]
+        team = team_create(
+            user=admin,
+            name="SRE",
+            slug="sre",
+            time_zone="Europe/Berlin",
+            members=[users["alice"], users["bob"]],
+        )
+        Service.objects.filter(slug__in=[s for s, _, _ in SERVICES]).update(owner=team)
+        schedule = schedule_create(user=admin, team=team, name="Primary")
+        now = timezone.now().astimezone(ZoneInfo("Europe/Berlin"))
+        monday = (now - timedelta(days=now.weekday())).replace(
+            hour=9, minute=0, second=0, microsecond=0
+        )
+        layer_create(
+            user=admin,
+            schedule=schedule,
+            name="Weekly",
+            participants=[users["alice"], users["bob"]],
+            shift_length=1,
+            shift_unit="weeks",
+            handoff_at=monday - timedelta(weeks=2),
+        )
+        policy_create(
+            user=admin,
+            team=team,
+            name="Default",
+            steps=[
+                StepSpec(10, [TargetSpec(kind="schedule", schedule=schedule)]),
+                StepSpec(15, [TargetSpec(kind="team", team=team)]),
+            ],
+        )
+
+    def _slos(self, users):
+        """Checkout availability with a week of pushed per-minute counts: 1,000 requests a
+        minute, 0.05% errors, and 5% errors during the payment-provider incident."""
+        actor = Actor.of(users["admin"])
+        slo = slo_create(
+            actor=actor,
+            service=Service.objects.get(slug="checkout"),
+            name="availability",
+            description="Checkout requests that do not fail with a 5xx.",
+            objective=Decimal("99.9"),
+            window_kind="rolling",
+            window_days=30,
+            budgeting_method="occurrences",
+            source="pushed",
+        )
+        now = timezone.now().replace(second=0, microsecond=0)
+        outage = (now - timedelta(days=6, hours=2), now - timedelta(days=6, hours=1))
+        minute = now - timedelta(days=7)
+        while minute < now:
+            batch = []
+            for _ in range(1440):
+                if minute >= now:
+                    break
+                bad = 50 if outage[0] <= minute < outage[1] else (1 if minute.minute % 2 else 0)
+                batch.append({"at": minute.isoformat(), "good": 1000 - bad, "total": 1000})
+                minute += timedelta(minutes=1)
+            events_push(actor=actor, slo=slo, events=batch, at=now)
 
     def _incidents(self, users):
         now = timezone.now()
@@ -195,7 +272,7 @@ class Command(BaseCommand):
         self.stdout.write(f"""
 Keel demo data is loaded.
 
-  Sign in:      {base}/admin/   as admin / {DEMO_PASSWORD}
+  Sign in:      {base}/login/   as admin / {DEMO_PASSWORD}
   Users:        alice and bob (responders), viewer (read-only); password {DEMO_PASSWORD}
   API docs:     {base}/api/docs/
   Integration:  alertmanager-demo

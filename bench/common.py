@@ -1,0 +1,44 @@
+"""What the Django benchmarks share: a log line with the time, a database of their own
+(its name must contain "bench"), migrated, and percentiles."""
+
+import sys
+import time
+from urllib.parse import urlparse
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in `url` if it is missing; refuse any name without "bench"."""
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if "bench" not in name:
+        sys.exit(f"refusing database {name!r}: its name must contain 'bench'")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone()
+        if not exists:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def setup_database(url: str) -> None:
+    """Ensure the benchmark's database exists, set Django up and migrate it."""
+    ensure_database(url)
+
+    import django
+
+    django.setup()
+
+    from django.core.management import call_command
+
+    log("migrating")
+    call_command("migrate", verbosity=0, interactive=False)
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]

@@ -1,0 +1,221 @@
+"""Forms of the incident pages: parse and check input; the services decide the rest."""
+
+import re
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+
+from slos.models import Service
+
+from .choices import Kind, ResolvePolicy, Severity, Status
+from .services.incidents import CORRECTABLE_TIMES
+
+DECLARED_KINDS = [(Kind.MANUAL.value, "Incident"), (Kind.DRILL.value, "Drill")]
+LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+class ServicesField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj.name} ({obj.slug})"
+
+
+def _services_field() -> ServicesField:
+    return ServicesField(
+        queryset=Service.objects.order_by("name"),
+        required=False,
+        widget=forms.SelectMultiple(attrs={"size": 5}),
+        help_text="Hold Ctrl (⌘ on a Mac) to pick several.",
+    )
+
+
+class DeclareForm(forms.Form):
+    title = forms.CharField(max_length=300, widget=forms.TextInput(attrs={"autofocus": True}))
+    severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
+    services = _services_field()
+    summary = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 4}), help_text="Markdown."
+    )
+    kind = forms.ChoiceField(
+        choices=DECLARED_KINDS, initial=Kind.MANUAL, widget=forms.RadioSelect, label="Type"
+    )
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(choices=Status.choices)
+    note = forms.CharField(required=False, max_length=2000, label="Why")
+
+
+class SeverityForm(forms.Form):
+    severity = forms.ChoiceField(choices=Severity.choices)
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(
+        label="Note",
+        max_length=20000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Markdown; links and formatting are kept, scripts are removed.",
+    )
+    pinned = forms.BooleanField(required=False, label="Pin for the postmortem")
+
+
+class UserField(forms.CharField):
+    """A username that names an active user."""
+
+    def clean(self, value: Any) -> Any:
+        username = super().clean(value)
+        user = get_user_model().objects.filter(username=username, is_active=True).first()
+        if user is None:
+            raise forms.ValidationError(f"No active user is named {username!r}.")
+        return user
+
+
+class ResponderForm(forms.Form):
+    username = UserField(label="Username", max_length=150)
+
+
+class DetailsForm(forms.Form):
+    title = forms.CharField(max_length=300)
+    summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
+    services = _services_field()
+
+
+class CorrectTimeForm(forms.Form):
+    field = forms.ChoiceField(
+        label="Time",
+        choices=[(name, name.replace("_", " ").capitalize()) for name in CORRECTABLE_TIMES],
+    )
+    value = forms.DateTimeField(
+        label="Corrected to",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
+        help_text="In your time zone.",
+    )
+    reason = forms.CharField(max_length=2000)
+
+
+class ResolveForm(forms.Form):
+    note = forms.CharField(required=False, max_length=2000, label="Resolution note")
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=2000)
+
+
+class PinForm(forms.Form):
+    pinned = forms.BooleanField(required=False)
+
+
+SORTS = {
+    "-started": ("-started_at", "-id"),
+    "started": ("started_at", "id"),
+    "severity": ("severity", "-started_at", "-id"),
+    "-number": ("-number",),
+    "number": ("number",),
+    "status": ("status", "-started_at", "-id"),
+}
+
+
+class IncidentFilterForm(forms.Form):
+    """The incident list's filters; every field is optional and bookmarkable (GET)."""
+
+    q = forms.CharField(required=False, label="Search", max_length=200)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any"), ("open", "Open"), *Status.choices]
+    )
+    severity = forms.ChoiceField(required=False, choices=[("", "Any"), *Severity.choices])
+    service = forms.SlugField(required=False, max_length=100)
+    kind = forms.ChoiceField(required=False, choices=[("", "Any"), *Kind.choices])
+    since = forms.DateField(
+        required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    until = forms.DateField(
+        required=False, label="Started until", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    sort = forms.ChoiceField(
+        required=False,
+        choices=[
+            ("-started", "Newest first"),
+            ("started", "Oldest first"),
+            ("severity", "Severity"),
+            ("status", "Status"),
+            ("-number", "Number, descending"),
+            ("number", "Number, ascending"),
+        ],
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        since, until = data.get("since"), data.get("until")
+        if since and until and since > until:
+            self.add_error("until", "The end of the range is before its start.")
+        return data
+
+    def day_start(self, day: Any) -> datetime:
+        return timezone.make_aware(datetime.combine(day, time.min))
+
+    def started_range(self) -> tuple[datetime | None, datetime | None]:
+        """[since, until) in UTC: whole days in the viewer's zone, `until` included."""
+        data = self.cleaned_data
+        since = self.day_start(data["since"]) if data.get("since") else None
+        until = self.day_start(data["until"] + timedelta(days=1)) if data.get("until") else None
+        return since, until
+
+
+class AlertFilterForm(forms.Form):
+    integration = forms.IntegerField(required=False, min_value=1)
+    status = forms.ChoiceField(
+        required=False, choices=[("", "Any"), ("firing", "Firing"), ("resolved", "Resolved")]
+    )
+    label = forms.CharField(
+        required=False,
+        max_length=300,
+        help_text="name=value, e.g. service=checkout",
+    )
+
+    def clean_label(self) -> tuple[str, str] | None:
+        raw = self.cleaned_data.get("label", "").strip()
+        if not raw:
+            return None
+        name, sep, value = raw.partition("=")
+        name = name.strip()
+        if not sep or not LABEL_NAME.match(name) or "__" in name:
+            raise forms.ValidationError("Write a label as name=value, e.g. service=checkout.")
+        return name, value.strip()
+
+
+class IntegrationForm(forms.Form):
+    name = forms.CharField(max_length=100)
+    default_service = forms.ModelChoiceField(
+        queryset=Service.objects.order_by("name"),
+        required=False,
+        help_text="For alerts without a service label.",
+    )
+    service_label = forms.CharField(max_length=100, initial="service")
+    severity_label = forms.CharField(max_length=100, initial="severity")
+    default_severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.SEV3)
+    resolve_policy = forms.ChoiceField(
+        choices=ResolvePolicy.choices, initial=ResolvePolicy.MONITORING
+    )
+    quiet_period_minutes = forms.IntegerField(
+        required=False,
+        min_value=1,
+        label="Quiet period (minutes)",
+        help_text="Resolve an alert after this long without news. Empty: never.",
+    )
+
+    def service_kwargs(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        minutes = data.pop("quiet_period_minutes")
+        data["quiet_period"] = timedelta(minutes=minutes) if minutes else None
+        return data
+
+
+class MetricsForm(forms.Form):
+    weeks = forms.IntegerField(required=False, min_value=1, max_value=52, initial=12)
+    by = forms.ChoiceField(
+        required=False,
+        choices=[("overall", "All incidents"), ("service", "Service"), ("severity", "Severity")],
+    )

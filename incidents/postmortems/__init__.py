@@ -1,0 +1,1 @@
+"""Postmortems: pure helpers for sections, Markdown, blameless language, drafts and charts."""

@@ -1,0 +1,76 @@
+"""A postmortem snapshot as one Markdown document, for wikis and tickets (pure)."""
+
+from typing import Any
+
+
+def _cell(value: Any) -> str:
+    return str(value if value not in (None, "") else "—").replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(snapshot: dict[str, Any]) -> str:
+    facts = snapshot["facts"]
+    inc = facts["incident"]
+    lines = [f"# Postmortem: {inc['reference']} {inc['title']}", ""]
+    version = snapshot.get("version")
+    state = f"version {version}, published {snapshot.get('published_at')}" if version else "draft"
+    lines += [
+        f"- Severity: {inc['severity']}",
+        f"- Services: {', '.join(inc['services']) or '—'}",
+        f"- Commander: {inc['commander'] or '—'}",
+        f"- Responders: {', '.join(inc['responders']) or '—'}",
+        f"- Authors: {', '.join(snapshot.get('authors', [])) or '—'}",
+        f"- Status: {state}",
+        "",
+        "## Durations",
+        "",
+        "| | |",
+        "|---|---|",
+    ]
+    times = facts["times"]
+    for label, key in (
+        ("Started", "started_at"),
+        ("Detected", "detected_at"),
+        ("Acknowledged", "acknowledged_at"),
+        ("Resolved", "resolved_at"),
+    ):
+        lines.append(f"| {label} | {_cell(times.get(key))} |")
+    for d in facts["durations"]:
+        lines.append(f"| {d['label']} | {d['text']} |")
+    lines.append("")
+    if facts.get("budget_impact"):
+        lines += ["## Error-budget impact", ""]
+        lines += [f"- {i['slo']}: {i['text']}" for i in facts["budget_impact"]]
+        lines.append("")
+    figures = snapshot.get("figures", {})
+    for section in snapshot["sections"]:
+        lines += [f"## {section['title']}", ""]
+        if section["key"] == "impact":
+            for label, key in (
+                ("Users affected", "users_affected"),
+                ("Failed requests", "failed_requests"),
+                ("Revenue impact", "revenue_impact"),
+            ):
+                if figures.get(key) not in (None, ""):
+                    unit = (
+                        f" {figures.get('revenue_currency', '')}" if key == "revenue_impact" else ""
+                    )
+                    lines.append(f"- {label}: {figures[key]}{unit}")
+            lines.append("")
+        lines += [section["body"].strip() or "_Not written._", ""]
+    lines += ["## Timeline", "", "| Time (UTC) | Event | By |", "|---|---|---|"]
+    for e in facts["timeline"]:
+        lines.append(f"| {_cell(e['at'])} | {_cell(e['text'])} | {_cell(e['actor'])} |")
+    lines += ["", "## Action items", ""]
+    if snapshot.get("action_items"):
+        lines += [
+            "| Priority | Action | Kind | Owner | Due | Status |",
+            "|---|---|---|---|---|---|",
+        ]
+        for a in snapshot["action_items"]:
+            lines.append(
+                f"| {a['priority']} | {_cell(a['title'])} | {a['kind']} | {_cell(a['owner'])} "
+                f"| {_cell(a['due_on'])} | {a['status']} |"
+            )
+    else:
+        lines.append("_None yet._")
+    return "\n".join(lines).rstrip() + "\n"

@@ -1,0 +1,39 @@
+"""Celery tasks for postmortems: drafts on resolution, PDFs, reminders. Ids in; idempotent."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from .actors import Actor
+from .models import Incident, Postmortem
+from .services import postmortems as pm_services
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def draft_postmortem(incident_id: int) -> int | None:
+    """Draft (or refresh) the postmortem of an incident; a missing incident is a no-op."""
+    incident = Incident.objects.filter(pk=incident_id).first()
+    if incident is None:
+        return None
+    return pm_services.postmortem_draft(incident=incident, actor=Actor.system()).pk
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def render_postmortem_pdf(postmortem_id: int, version: int | None = None, paper: str = "a4") -> str:
+    """Render the PDF of a version (or the current draft); cached by content hash."""
+    postmortem = Postmortem.objects.select_related("incident").get(pk=postmortem_id)
+    return pm_services.postmortem_pdf_render(
+        postmortem=postmortem, version=version, paper=paper
+    ).content_hash
+
+
+@shared_task
+def postmortem_reminders() -> dict:
+    """Periodic: remind the people behind overdue postmortems and action items."""
+    sent = pm_services.reminders_send()
+    if any(sent.values()):
+        logger.info("postmortem reminders: %s", sent)
+    return sent

@@ -1,0 +1,1 @@
+"""The web UI for incident commanders: thin views over the selectors and services."""

@@ -1,0 +1,44 @@
+"""What the UI views share: finding an incident, and turning service errors into form errors."""
+
+import functools
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from ..errors import IncidentError
+from ..models import Incident
+from ..selectors import incident_find
+
+
+def find_incident(user: Any, number: int) -> Incident:
+    try:
+        return incident_find(user=user, number=number)
+    except Incident.DoesNotExist:
+        raise Http404(f"No incident INC-{number}.") from None
+
+
+def attach_error(form: forms.Form, error: IncidentError, default_field: str | None = None) -> None:
+    """Show a service's refusal next to the field it names (or above the form)."""
+    field = error.field if error.field in form.fields else default_field
+    form.add_error(field if field in form.fields else None, error.message)
+
+
+def is_htmx(request: HttpRequest) -> bool:
+    """Whether HTMX asked for a part of the page (django-htmx's middleware tells)."""
+    return bool(getattr(request, "htmx", False))
+
+
+def html_not_found(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Answer a missing incident, entry or integration with a page, not the API's JSON."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            return view(request, *args, **kwargs)
+        except Http404 as exc:
+            return render(request, "partials/not_found.html", {"message": str(exc)}, status=404)
+
+    return wrapper

@@ -1,0 +1,325 @@
+"""The incident room, its actions, and the declare form. Every action is a plain POST
+form (redirect after success; on bad input the room is shown again with the error next
+to the field and the input kept); HTMX only refreshes the live parts."""
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from .. import services
+from ..actors import Actor
+from ..choices import OPEN_STATUSES, TRANSITIONS, Status
+from ..errors import IncidentError
+from ..forms import (
+    CorrectTimeForm,
+    DeclareForm,
+    DetailsForm,
+    NoteForm,
+    PinForm,
+    ReopenForm,
+    ResolveForm,
+    ResponderForm,
+    SeverityForm,
+    StatusForm,
+)
+from ..models import Incident, TimelineEntry
+from ..selectors import incident_get, incident_head
+from .common import attach_error, find_incident, html_not_found
+
+FORMS: dict[str, type[forms.Form]] = {
+    "status": StatusForm,
+    "severity": SeverityForm,
+    "note": NoteForm,
+    "responder": ResponderForm,
+    "details": DetailsForm,
+    "correct": CorrectTimeForm,
+    "resolve": ResolveForm,
+    "reopen": ReopenForm,
+}
+
+
+def _load(request: HttpRequest, number: int) -> Incident:
+    try:
+        return incident_get(user=request.user, number=number)
+    except Incident.DoesNotExist:
+        raise Http404(f"No incident INC-{number}.") from None
+
+
+def _live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    newest_first = request.GET.get("order", "newest") != "oldest"
+    timeline = list(incident.timeline.all())
+    if newest_first:
+        timeline.reverse()
+    alerts = list(incident.alerts.all())
+    return {
+        "incident": incident,
+        "timeline": timeline,
+        "newest_first": newest_first,
+        "alerts": alerts,
+        "firing": sum(1 for a in alerts if a.status == "firing"),
+        "stamp": _stamp(timeline, alerts),
+    }
+
+
+def _stamp(timeline: list[TimelineEntry], alerts: list[Any]) -> str:
+    """A short digest of what the live part shows, so an unchanged part is not redrawn
+    (redrawing would move the keyboard focus and the screen reader's place)."""
+    digest = hashlib.sha256()
+    for entry in sorted(timeline, key=lambda e: e.pk):
+        digest.update(f"e{entry.pk}:{int(entry.pinned)};".encode())
+    for alert in alerts:
+        digest.update(f"a{alert.pk}:{alert.status}:{alert.last_seen_at.isoformat()};".encode())
+    return digest.hexdigest()[:16]
+
+
+def _head_stamp(incident: Incident) -> str:
+    """A digest of what the room's header shows; running durations tick in the browser and
+    are left out, so an unchanged header is answered with 204 and not redrawn."""
+    shown = [
+        incident.title,
+        incident.summary,
+        incident.status,
+        incident.severity,
+        incident.kind,
+        incident.started_at.isoformat(),
+        incident.detected_at.isoformat(),
+        incident.acknowledged_at.isoformat() if incident.acknowledged_at else "",
+        incident.resolved_at.isoformat() if incident.resolved_at else "",
+        incident.acknowledged_by.get_username() if incident.acknowledged_by else "",
+        incident.commander.get_username() if incident.commander else "",
+        ",".join(sorted(u.get_username() for u in incident.responders.all())),
+        ",".join(sorted(f"{s.slug}:{s.name}" for s in incident.services.all())),
+        incident.integration.name if incident.integration else "",
+        str(incident.previous_id or ""),
+    ]
+    return hashlib.sha256("\x1f".join(shown).encode()).hexdigest()[:16]
+
+
+def _room(
+    request: HttpRequest, number: int, bound: dict[str, forms.Form] | None = None, status: int = 200
+) -> HttpResponse:
+    incident = _load(request, number)
+    bound = bound or {}
+    services_ids = [s.pk for s in incident.services.all()]
+    initial: dict[str, dict[str, Any]] = {
+        "severity": {"severity": incident.severity},
+        "details": {
+            "title": incident.title,
+            "summary": incident.summary,
+            "services": services_ids,
+        },
+    }
+    room_forms = {
+        name: bound.get(name) or form_class(initial=initial.get(name), prefix=name)
+        for name, form_class in FORMS.items()
+    }
+    next_statuses = [
+        (value, Status(value).label)
+        for value in TRANSITIONS[incident.status]
+        if value in OPEN_STATUSES
+    ]
+    room_forms["status"].fields["status"].choices = next_statuses  # type: ignore[attr-defined]
+    context = {
+        **_live_context(request, incident),
+        "head_stamp": _head_stamp(incident),
+        "forms": room_forms,
+        "next_statuses": next_statuses,
+        "is_commander": incident.commander_id == request.user.pk,
+        "is_responder": any(u.pk == request.user.pk for u in incident.responders.all()),
+        "open": incident.is_open,
+    }
+    return render(request, "incidents/room.html", context, status=status)
+
+
+@html_not_found
+@login_required
+def incident_room(request: HttpRequest, number: int) -> HttpResponse:
+    return _room(request, number)
+
+
+@html_not_found
+@login_required
+def incident_live(request: HttpRequest, number: int) -> HttpResponse:
+    """The parts of the room that change on their own: alerts and timeline."""
+    incident = _load(request, number)
+    context = _live_context(request, incident)
+    if request.GET.get("v") == context["stamp"]:
+        return HttpResponse(status=204)  # nothing new: HTMX leaves the page alone
+    return render(request, "incidents/_room_live.html", context)
+
+
+@html_not_found
+@login_required
+def incident_head_live(request: HttpRequest, number: int) -> HttpResponse:
+    """The room's header (badges, acknowledgement, commander, responders), polled so that
+    what others change shows without a reload. It holds no form, so a poll never takes
+    away what the user is typing elsewhere in the room."""
+    try:
+        incident = incident_head(user=request.user, number=number)
+    except Incident.DoesNotExist:
+        raise Http404(f"No incident INC-{number}.") from None
+    stamp = _head_stamp(incident)
+    if request.GET.get("v") == stamp:
+        return HttpResponse(status=204)
+    return render(request, "incidents/_room_head.html", {"incident": incident, "head_stamp": stamp})
+
+
+def _room_url(incident: Incident) -> str:
+    return reverse("ui:incident-room", args=[incident.number])
+
+
+Apply = Callable[[Incident, dict[str, Any], Actor], Any]
+
+
+def _act(
+    request: HttpRequest, number: int, name: str | None, apply: Apply, done: str
+) -> HttpResponse:
+    """Validate the named form (if any), call one service, redirect back to the room."""
+    incident = find_incident(request.user, number)
+    form = FORMS[name](request.POST, prefix=name) if name else None
+    if form is None or form.is_valid():
+        data = form.cleaned_data if form is not None else {}
+        try:
+            apply(incident, data, Actor.of(request.user))
+        except IncidentError as exc:
+            if form is None:
+                messages.error(request, exc.message)
+                return redirect(_room_url(incident))
+            attach_error(form, exc)
+        else:
+            messages.success(request, done)
+            return redirect(_room_url(incident))
+    assert name is not None and form is not None
+    return _room(request, number, bound={name: form}, status=400)
+
+
+def _action(name: str | None, apply: Apply, done: str) -> Callable[..., HttpResponse]:
+    """A room action as a view: a signed-in POST that goes through `_act`, a missing incident
+    answered with a page."""
+
+    @html_not_found
+    @login_required
+    @require_POST
+    def view(request: HttpRequest, number: int) -> HttpResponse:
+        return _act(request, number, name, apply, done)
+
+    return view
+
+
+acknowledge = _action(
+    None,
+    lambda i, d, a: services.incident_acknowledge(incident=i, actor=a),
+    "Acknowledged.",
+)
+set_status = _action(
+    "status",
+    lambda i, d, a: services.incident_set_status(
+        incident=i, status=d["status"], note=d["note"], actor=a
+    ),
+    "Status changed.",
+)
+set_severity = _action(
+    "severity",
+    lambda i, d, a: services.incident_set_severity(incident=i, severity=d["severity"], actor=a),
+    "Severity changed.",
+)
+take_command = _action(
+    None,
+    lambda i, d, a: services.incident_assign_commander(incident=i, commander=a.user, actor=a),
+    "You are the incident commander.",
+)
+add_responder = _action(
+    "responder",
+    lambda i, d, a: services.incident_add_responder(incident=i, user=d["username"], actor=a),
+    "Responder added.",
+)
+remove_responder = _action(
+    "responder",
+    lambda i, d, a: services.incident_remove_responder(incident=i, user=d["username"], actor=a),
+    "Responder removed.",
+)
+add_note = _action(
+    "note",
+    lambda i, d, a: services.incident_add_note(
+        incident=i, text=d["text"], pinned=d["pinned"], actor=a
+    ),
+    "Note added.",
+)
+edit_details = _action(
+    "details",
+    lambda i, d, a: services.incident_update_details(
+        incident=i, title=d["title"], summary=d["summary"], services=list(d["services"]), actor=a
+    ),
+    "Details saved.",
+)
+correct_time = _action(
+    "correct",
+    lambda i, d, a: services.incident_correct_time(
+        incident=i, field=d["field"], value=d["value"], reason=d["reason"], actor=a
+    ),
+    "Time corrected.",
+)
+resolve = _action(
+    "resolve",
+    lambda i, d, a: services.incident_resolve(incident=i, note=d["note"], actor=a),
+    "Resolved.",
+)
+reopen = _action(
+    "reopen",
+    lambda i, d, a: services.incident_reopen(incident=i, reason=d["reason"], actor=a),
+    "Reopened.",
+)
+close = _action(
+    None,
+    lambda i, d, a: services.incident_close(incident=i, actor=a),
+    "Closed.",
+)
+
+
+@html_not_found
+@login_required
+@require_POST
+def pin_entry(request: HttpRequest, number: int, entry_id: int) -> HttpResponse:
+    incident = find_incident(request.user, number)
+    entry = TimelineEntry.objects.filter(incident=incident, pk=entry_id).first()
+    if entry is None:
+        raise Http404("No such timeline entry.")
+    form = PinForm(request.POST)
+    form.is_valid()
+    pinned = bool(form.cleaned_data.get("pinned"))
+    services.timeline_entry_set_pinned(entry=entry, pinned=pinned, actor=Actor.of(request.user))
+    messages.success(request, "Pinned for the postmortem." if pinned else "Unpinned.")
+    return redirect(f"{_room_url(incident)}#entry-{entry.pk}")
+
+
+@html_not_found
+@login_required
+def declare(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = DeclareForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                incident = services.incident_declare(
+                    actor=Actor.of(request.user),
+                    title=data["title"],
+                    severity=data["severity"],
+                    summary=data["summary"],
+                    services=list(data["services"]),
+                    kind=data["kind"],
+                )
+            except IncidentError as exc:
+                attach_error(form, exc)
+            else:
+                messages.success(request, f"{incident.reference} declared.")
+                return redirect(_room_url(incident))
+        return render(request, "incidents/declare.html", {"form": form}, status=400)
+    return render(request, "incidents/declare.html", {"form": DeclareForm()})

@@ -1,0 +1,374 @@
+"""On-call API serializers: write serializers validate shape, read serializers render."""
+
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from slos.models import Service
+
+from ..choices import Channel, ShiftUnit, TargetKind
+from ..models import (
+    CalendarFeed,
+    ContactMethod,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
+    Handoff,
+    Layer,
+    Override,
+    Page,
+    Schedule,
+    Team,
+)
+
+User = get_user_model()
+
+
+class SafeSlugField(serializers.SlugRelatedField):
+    """A slug lookup that refuses NUL (PostgreSQL text cannot hold it) as invalid input."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _users() -> Any:
+    return SafeSlugField(slug_field="username", queryset=User.objects.filter(is_active=True))
+
+
+class TeamSerializer(serializers.ModelSerializer):
+    members: Any = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+
+    class Meta:
+        model = Team
+        fields = [
+            "id",
+            "name",
+            "slug",
+            "time_zone",
+            "members",
+            "working_days",
+            "working_start",
+            "working_end",
+        ]
+
+
+def _weekday() -> serializers.IntegerField:
+    return serializers.IntegerField(min_value=0, max_value=6)
+
+
+class TeamWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200)
+    slug = serializers.SlugField(max_length=100)
+    time_zone = serializers.CharField(max_length=64, default="UTC")
+    members = serializers.ListField(child=_users(), required=False, default=list)
+    working_days = serializers.ListField(
+        child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
+    )
+    working_start = serializers.TimeField(required=False)
+    working_end = serializers.TimeField(required=False)
+
+
+class TeamUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    time_zone = serializers.CharField(max_length=64, required=False)
+    members = serializers.ListField(child=_users(), required=False)
+    working_days = serializers.ListField(
+        child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
+    )
+    working_start = serializers.TimeField(required=False)
+    working_end = serializers.TimeField(required=False)
+
+
+class LayerSerializer(serializers.ModelSerializer):
+    participants = serializers.SerializerMethodField()
+    restriction_weekdays = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Layer
+        fields = [
+            "id",
+            "schedule",
+            "position",
+            "name",
+            "participants",
+            "shift_length",
+            "shift_unit",
+            "handoff_at",
+            "starts_at",
+            "ends_at",
+            "restriction_weekdays",
+            "restriction_start",
+            "restriction_end",
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_participants(self, layer: Layer) -> list[str]:
+        return [
+            p.user.get_username()
+            for p in sorted(layer.participants.all(), key=lambda p: p.position)
+        ]
+
+    @extend_schema_field(serializers.ListField(child=serializers.IntegerField()))
+    def get_restriction_weekdays(self, layer: Layer) -> list[int]:
+        return layer.weekdays if len(layer.weekdays) < 7 else []
+
+
+class LayerWriteSerializer(serializers.Serializer):
+    schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.select_related("team"))
+    name = serializers.CharField(max_length=200)
+    participants = serializers.ListField(child=_users(), help_text="Usernames in rotation order.")
+    shift_length = serializers.IntegerField(min_value=1, default=1)
+    shift_unit = serializers.ChoiceField(choices=ShiftUnit.choices, default=ShiftUnit.WEEKS)
+    handoff_at = serializers.DateTimeField()
+    starts_at = serializers.DateTimeField(required=False, allow_null=True)
+    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    restriction_weekdays = serializers.ListField(
+        child=serializers.IntegerField(min_value=0, max_value=6),
+        required=False,
+        default=list,
+        help_text="0 = Monday; empty: every day.",
+    )
+    restriction_start = serializers.TimeField(required=False, allow_null=True)
+    restriction_end = serializers.TimeField(required=False, allow_null=True)
+
+
+class LayerUpdateSerializer(LayerWriteSerializer):
+    schedule = None  # type: ignore[assignment]
+    starts_at = serializers.DateTimeField()
+
+
+class ScheduleSerializer(serializers.ModelSerializer):
+    team: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    layers = LayerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Schedule
+        fields = ["id", "team", "name", "time_zone", "description", "layers"]
+
+
+class ScheduleWriteSerializer(serializers.Serializer):
+    team: Any = SafeSlugField(slug_field="slug", queryset=Team.objects.all())
+    name = serializers.CharField(max_length=200)
+    time_zone = serializers.CharField(max_length=64, required=False, allow_null=True)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ScheduleUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=200, required=False)
+    time_zone = serializers.CharField(max_length=64, required=False)
+    description = serializers.CharField(required=False, allow_blank=True)
+
+
+class ShiftSerializer(serializers.Serializer):
+    start = serializers.DateTimeField()
+    end = serializers.DateTimeField()
+    user = serializers.CharField()
+    layer = serializers.IntegerField(
+        allow_null=True, help_text="Layer position; null for an override."
+    )
+    override = serializers.BooleanField()
+
+
+class OverrideSerializer(serializers.ModelSerializer):
+    user: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    created_by: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Override
+        fields = [
+            "id",
+            "schedule",
+            "user",
+            "starts_at",
+            "ends_at",
+            "reason",
+            "created_by",
+            "created_at",
+        ]
+
+
+class OverrideWriteSerializer(serializers.Serializer):
+    schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.select_related("team"))
+    user = _users()
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class TargetSerializer(serializers.ModelSerializer):
+    user: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    team: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+
+    class Meta:
+        model = EscalationTarget
+        fields = ["kind", "schedule", "user", "team"]
+
+
+class StepSerializer(serializers.ModelSerializer):
+    targets = TargetSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EscalationStep
+        fields = ["position", "escalate_after_minutes", "targets"]
+
+
+class PolicySerializer(serializers.ModelSerializer):
+    team: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    services: Any = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    steps = StepSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = EscalationPolicy
+        fields = ["id", "team", "name", "repeat", "is_default", "services", "steps"]
+
+
+class TargetWriteSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TargetKind.choices)
+    schedule = serializers.PrimaryKeyRelatedField(
+        queryset=Schedule.objects.all(), required=False, allow_null=True
+    )
+    user: Any = SafeSlugField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        required=False,
+        allow_null=True,
+    )
+    team: Any = SafeSlugField(
+        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+    )
+
+
+class StepWriteSerializer(serializers.Serializer):
+    escalate_after_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=15)
+    targets = TargetWriteSerializer(many=True)
+
+
+class PolicyWriteSerializer(serializers.Serializer):
+    team: Any = SafeSlugField(slug_field="slug", queryset=Team.objects.all())
+    name = serializers.CharField(max_length=200)
+    repeat = serializers.IntegerField(min_value=0, max_value=9, default=0)
+    is_default = serializers.BooleanField(default=True)
+    services = serializers.ListField(
+        child=SafeSlugField(slug_field="slug", queryset=Service.objects.all()),
+        required=False,
+        default=list,
+        help_text="Slugs of services this policy pages for instead of the team's default.",
+    )
+    steps = StepWriteSerializer(many=True)
+
+
+class PolicyUpdateSerializer(PolicyWriteSerializer):
+    team = None
+
+
+class OnCallNowSerializer(serializers.Serializer):
+    schedule = serializers.IntegerField(source="schedule.pk")
+    schedule_name = serializers.CharField(source="schedule.name")
+    team = serializers.CharField(source="schedule.team.slug")
+    now = serializers.CharField(source="now.username", allow_null=True, default=None)
+    now_until = serializers.DateTimeField(allow_null=True)
+    next = serializers.CharField(source="next.username", allow_null=True, default=None)
+    next_from = serializers.DateTimeField(allow_null=True)
+
+
+class PageSerializer(serializers.ModelSerializer):
+    incident = serializers.CharField(source="incident.reference", read_only=True)
+    user: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    step = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Page
+        fields = [
+            "id",
+            "incident",
+            "step",
+            "round",
+            "user",
+            "channel",
+            "status",
+            "attempts",
+            "last_error",
+            "created_at",
+            "sent_at",
+            "delivered_at",
+            "acknowledged_at",
+        ]
+
+    @extend_schema_field(serializers.IntegerField(allow_null=True))
+    def get_step(self, page: Page) -> int | None:
+        return page.step_position + 1 if page.step_position is not None else None
+
+
+class HandoffSerializer(serializers.ModelSerializer):
+    outgoing: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    incoming: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Handoff
+        fields = [
+            "id",
+            "schedule",
+            "outgoing",
+            "incoming",
+            "outgoing_shift_start",
+            "shift_start",
+            "shift_end",
+            "notes",
+            "reminded_at",
+            "acknowledged_at",
+        ]
+
+
+class HandoffNotesSerializer(serializers.Serializer):
+    notes = serializers.CharField(allow_blank=True, max_length=20000)
+
+
+class ContactMethodSerializer(serializers.ModelSerializer):
+    user: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    address: Any = serializers.CharField(source="masked_address", read_only=True)
+
+    class Meta:
+        model = ContactMethod
+        fields = ["id", "user", "kind", "address", "label", "enabled", "created_at"]
+
+
+class ContactMethodWriteSerializer(serializers.Serializer):
+    user: Any = SafeSlugField(
+        slug_field="username",
+        queryset=User.objects.all(),
+        required=False,
+        help_text="Default: yourself.",
+    )
+    kind = serializers.ChoiceField(choices=Channel.choices)
+    address = serializers.CharField(max_length=500)
+    label = serializers.CharField(  # type: ignore[assignment]
+        max_length=100, required=False, allow_blank=True, default=""
+    )
+
+
+class CalendarFeedSerializer(serializers.ModelSerializer):
+    user: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = CalendarFeed
+        fields = ["id", "prefix", "schedule", "user", "created_at", "revoked_at"]
+
+
+class CalendarFeedCreatedSerializer(CalendarFeedSerializer):
+    url = serializers.CharField(help_text="The secret feed URL; shown only in this answer.")
+
+    class Meta(CalendarFeedSerializer.Meta):
+        fields = [*CalendarFeedSerializer.Meta.fields, "url"]
+
+
+class CalendarFeedWriteSerializer(serializers.Serializer):
+    schedule = serializers.PrimaryKeyRelatedField(
+        queryset=Schedule.objects.select_related("team"),
+        required=False,
+        allow_null=True,
+        help_text="A schedule's feed; omit for a feed of your own shifts.",
+    )

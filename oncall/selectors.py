@@ -1,0 +1,198 @@
+"""Reads: schedules as rotation math input, who is on call, pages, handoffs, health."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.roles import Role, require_role, role_of
+
+from . import rotation
+from .models import (
+    EscalationPolicy,
+    EscalationStep,
+    Handoff,
+    Layer,
+    LayerParticipant,
+    Override,
+    Page,
+    Schedule,
+    Team,
+)
+
+
+def _viewer(user: Any) -> None:
+    if user is not None:
+        require_role(user, Role.VIEWER)
+
+
+def team_list(*, user: Any) -> QuerySet[Team]:
+    _viewer(user)
+    return Team.objects.prefetch_related("members")
+
+
+def schedule_list(*, user: Any, team: Team | None = None) -> QuerySet[Schedule]:
+    _viewer(user)
+    qs = Schedule.objects.select_related("team").prefetch_related(
+        Prefetch(
+            "layers",
+            queryset=Layer.objects.prefetch_related(
+                Prefetch("participants", queryset=LayerParticipant.objects.select_related("user"))
+            ),
+        )
+    )
+    return qs.filter(team=team) if team is not None else qs
+
+
+def policy_list(*, user: Any, team: Team | None = None) -> QuerySet[EscalationPolicy]:
+    _viewer(user)
+    qs = EscalationPolicy.objects.select_related("team").prefetch_related(
+        "services",
+        Prefetch(
+            "steps",
+            queryset=EscalationStep.objects.prefetch_related(
+                "targets__schedule__team", "targets__user", "targets__team"
+            ),
+        ),
+    )
+    return qs.filter(team=team) if team is not None else qs
+
+
+def to_rotation_layer(layer: Layer) -> rotation.Layer:
+    participants = sorted(layer.participants.all(), key=lambda p: p.position)
+    restriction = None
+    if layer.is_restricted:
+        start = layer.restriction_start
+        end = layer.restriction_end
+        restriction = rotation.Restriction(
+            weekdays=frozenset(layer.weekdays) if len(layer.weekdays) < 7 else frozenset(),
+            start=start if start is not None else time(0),
+            end=end if end is not None else time(0),
+        )
+    return rotation.Layer(
+        participants=tuple(p.user_id for p in participants),
+        shift_length=layer.shift_length,
+        shift_unit=layer.shift_unit,
+        anchor=layer.handoff_at,
+        start=layer.starts_at,
+        end=layer.ends_at,
+        restriction=restriction,
+    )
+
+
+def schedule_overrides(schedule: Schedule, start: datetime, end: datetime) -> list[Override]:
+    return list(
+        Override.objects.filter(schedule=schedule, starts_at__lt=end, ends_at__gt=start)
+        .select_related("user")
+        .order_by("starts_at", "id")
+    )
+
+
+def schedule_final(
+    schedule: Schedule,
+    start: datetime,
+    end: datetime,
+    *,
+    overrides: Sequence[Override] | None = None,
+    layers: Sequence[Layer] | None = None,
+) -> list[rotation.Shift]:
+    """The final schedule in [start, end); `who` is a user id."""
+    if layers is None:
+        layers = sorted(schedule.layers.all(), key=lambda layer: layer.position)
+    if overrides is None:
+        overrides = schedule_overrides(schedule, start, end)
+    return rotation.final_schedule(
+        [to_rotation_layer(layer) for layer in layers],
+        [rotation.Override(o.starts_at, o.ends_at, o.user_id) for o in overrides],
+        start,
+        end,
+        schedule.time_zone,
+    )
+
+
+def on_call_user_ids(schedule: Schedule, at: datetime) -> list[int]:
+    shifts = schedule_final(schedule, at, at + timedelta(microseconds=1))
+    return [int(s.who) for s in shifts]
+
+
+@dataclass
+class OnCallNow:
+    """Who is on call for a schedule now, and who is next."""
+
+    schedule: Schedule
+    now: Any
+    now_until: datetime | None
+    next: Any
+    next_from: datetime | None
+
+
+def oncall_now(*, schedules: Iterable[Schedule], at: datetime | None = None) -> list[OnCallNow]:
+    """Now and next for each schedule (prefetched with schedule_list)."""
+    at = at or timezone.now()
+    horizon = at + timedelta(days=90)
+    schedules = list(schedules)
+    by_schedule: dict[int, list[Override]] = {}
+    for override in Override.objects.filter(
+        schedule__in=schedules, starts_at__lt=horizon, ends_at__gt=at
+    ).order_by("starts_at", "id"):
+        by_schedule.setdefault(override.schedule_id, []).append(override)
+    rows = []
+    wanted: set[int] = set()
+    raw = []
+    for schedule in schedules:
+        layers = sorted(schedule.layers.all(), key=lambda layer: layer.position)
+        shifts = rotation.merge_people(
+            schedule_final(
+                schedule, at, horizon, layers=layers, overrides=by_schedule.get(schedule.pk, [])
+            )
+        )
+        current = shifts[0] if shifts and shifts[0].start <= at else None
+        following = next(
+            (s for s in shifts if s.start > at and (current is None or s.who != current.who)), None
+        )
+        raw.append((schedule, current, following))
+        wanted.update(int(s.who) for s in (current, following) if s is not None)
+    people = {u.pk: u for u in get_user_model().objects.filter(pk__in=wanted)}
+    for schedule, current, following in raw:
+        rows.append(
+            OnCallNow(
+                schedule=schedule,
+                now=people.get(int(current.who)) if current else None,
+                now_until=current.end if current else None,
+                next=people.get(int(following.who)) if following else None,
+                next_from=following.start if following else None,
+            )
+        )
+    return rows
+
+
+def page_list(*, user: Any) -> QuerySet[Page]:
+    _viewer(user)
+    return Page.objects.select_related("incident", "user", "contact_method")
+
+
+def page_list_for_incident(*, incident: Any) -> list[Page]:
+    return list(
+        Page.objects.filter(incident=incident).select_related("user").order_by("created_at", "id")
+    )
+
+
+def handoff_list(*, user: Any) -> QuerySet[Handoff]:
+    _viewer(user)
+    return Handoff.objects.select_related("schedule__team", "outgoing", "incoming")
+
+
+def can_configure(user: Any) -> bool:
+    return role_of(user) >= Role.ADMIN
+
+
+def can_respond(user: Any) -> bool:
+    return role_of(user) >= Role.RESPONDER
+
+
+def users_by_id(ids: Iterable[int]) -> dict[int, Any]:
+    return {u.pk: u for u in get_user_model().objects.filter(pk__in=list(ids))}

@@ -1,0 +1,288 @@
+"""Contact methods, page delivery (email, webhook) and the signed acknowledge link."""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core import signing
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import EmailValidator
+from django.db import transaction
+from django.urls import reverse
+
+from accounts.roles import Role, role_of
+
+from ..choices import Channel, PageStatus
+from ..errors import OncallError
+from ..models import ContactMethod, Page
+from ._common import now, require
+
+logger = logging.getLogger(__name__)
+
+ACK_SALT = "oncall.page-acknowledge"
+
+
+def _may_edit_contacts(user: Any, owner: Any) -> None:
+    if user is None or user.pk == owner.pk:
+        return
+    require(user, Role.ADMIN)
+
+
+def _check_address(kind: str, address: str) -> str:
+    address = address.strip()
+    if kind == Channel.EMAIL:
+        try:
+            EmailValidator()(address)
+        except ValidationError as exc:
+            raise OncallError(f"{address!r} is not an email address.", field="address") from exc
+    elif kind == Channel.WEBHOOK:
+        parts = urlsplit(address)
+        if parts.scheme not in ("https", "http") or not parts.hostname:
+            raise OncallError(
+                "A webhook is an http(s) URL, e.g. https://hooks.slack.com/services/…",
+                field="address",
+            )
+        if parts.scheme == "http" and not settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP:
+            raise OncallError("Webhook URLs must use https.", field="address")
+    else:
+        raise OncallError(f"Contact methods are {', '.join(Channel.values)}.", field="kind")
+    return address
+
+
+@transaction.atomic
+def contact_method_create(
+    *, user: Any, owner: Any, kind: str, address: str, label: str = ""
+) -> ContactMethod:
+    """Add a way to page `owner`; people manage their own, admins anyone's."""
+    _may_edit_contacts(user, owner)
+    address = _check_address(kind, address)
+    if ContactMethod.objects.filter(user=owner, kind=kind, address=address).exists():
+        raise OncallError("That contact method exists already.", field="address")
+    return ContactMethod.objects.create(user=owner, kind=kind, address=address, label=label)
+
+
+@transaction.atomic
+def contact_method_delete(*, user: Any, method: ContactMethod) -> None:
+    _may_edit_contacts(user, method.user)
+    method.delete()
+
+
+# --- delivery ------------------------------------------------------------------------
+
+
+def acknowledge_token(page: Page) -> str:
+    return signing.dumps(
+        {"page": page.pk, "incident": page.incident_id, "user": page.user_id}, salt=ACK_SALT
+    )
+
+
+def acknowledge_url(page: Page) -> str:
+    path = reverse("oncall:page-acknowledge", kwargs={"token": acknowledge_token(page)})
+    return settings.KEEL_BASE_URL.rstrip("/") + path
+
+
+def page_from_token(token: str) -> Page:
+    """The page a signed acknowledge link names; OncallError when the link is bad or old."""
+    try:
+        data = signing.loads(
+            token, salt=ACK_SALT, max_age=settings.KEEL_PAGE_ACK_LINK_MAX_AGE_SECONDS
+        )
+    except signing.SignatureExpired as exc:
+        raise OncallError(
+            "This acknowledge link has expired; acknowledge in Keel instead."
+        ) from exc
+    except signing.BadSignature as exc:
+        raise OncallError("This acknowledge link is not valid.") from exc
+    page = Page.objects.select_related("incident", "user").filter(pk=data.get("page")).first()
+    if page is None or page.incident_id != data.get("incident") or page.user_id != data.get("user"):
+        raise OncallError("This acknowledge link is not valid.")
+    return page
+
+
+def page_acknowledge(*, page: Page, at: datetime | None = None) -> Any:
+    """Acknowledge the paged incident as the paged person (the signed link proves who)."""
+    from incidents.actors import Actor
+    from incidents.errors import IncidentError
+    from incidents.services import incident_acknowledge
+
+    if role_of(page.user) < Role.RESPONDER:
+        raise OncallError(f"{page.user} cannot acknowledge incidents (needs the responder role).")
+    from .escalation import escalation_stop_if_done
+
+    when = now(at)
+    try:
+        incident = incident_acknowledge(incident=page.incident, actor=Actor.of(page.user), at=when)
+    except IncidentError as exc:
+        raise OncallError(exc.message) from exc
+    # A reopened incident keeps its first acknowledgement; the page records this one,
+    # which stops the escalation restarted by the reopen.
+    acknowledged = incident.acknowledged_at
+    if acknowledged is None or acknowledged < page.created_at:
+        acknowledged = when
+    Page.objects.filter(pk=page.pk, acknowledged_at__isnull=True).update(
+        acknowledged_at=acknowledged
+    )
+    escalation_stop_if_done(incident=incident, at=when, acknowledged=when)
+    return incident
+
+
+def _message(page: Page) -> tuple[str, str]:
+    incident = page.incident
+    link = settings.KEEL_BASE_URL.rstrip("/") + reverse(
+        "ui:incident-room", kwargs={"number": incident.number}
+    )
+    subject = f"[Keel] {incident.severity} {incident.reference}: {incident.title}"
+    body = (
+        f"{incident.reference} ({incident.severity}, {incident.status}) needs someone.\n\n"
+        f"{incident.title}\n\nOpen: {link}\nAcknowledge with one click: {acknowledge_url(page)}\n"
+    )
+    return subject, body
+
+
+class DeliveryFailed(Exception):
+    """Sending failed in a way worth retrying."""
+
+
+def _post_webhook(url: str, payload: dict[str, Any]) -> int:
+    if urlsplit(url).scheme not in ("https", "http"):
+        raise DeliveryFailed("not an http(s) URL")
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url,
+        data=json.dumps(payload).encode(),
+        headers={"Content-Type": "application/json", "User-Agent": "Keel-Pager/1"},
+        method="POST",
+    )
+    try:
+        with urllib.request.urlopen(  # noqa: S310 (scheme checked above)
+            request, timeout=settings.KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS
+        ) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        if exc.code >= 500 or exc.code == 429:
+            raise DeliveryFailed(f"HTTP {exc.code}") from exc
+        return int(exc.code)
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise DeliveryFailed(f"{type(reason).__name__}: {reason}"[:400]) from exc
+
+
+def attempt_delivery(
+    what: str, attempts: int, send: Callable[[], tuple[str, str]]
+) -> tuple[str, str, bool]:
+    """Send once (attempt number `attempts`): the new status, the error to show, and
+    whether to retry. Any failure to send is shown and, while attempts are left, retried."""
+    try:
+        status, error = send()
+        return status, error, False
+    except Exception as exc:
+        if not isinstance(exc, DeliveryFailed):
+            logger.exception("%s: unexpected error while sending", what)
+        error = str(exc)[:400] or type(exc).__name__
+        retry = attempts < settings.KEEL_PAGE_MAX_ATTEMPTS
+        logger.warning("%s attempt %s failed: %s", what, attempts, error)
+        return (PageStatus.PENDING if retry else PageStatus.FAILED), error, retry
+
+
+def webhook_status(url: str, payload: dict[str, Any]) -> tuple[str, str]:
+    """Post a Slack-compatible message: delivered, or failed for good with the reason;
+    raises DeliveryFailed when worth retrying (5xx, 429, timeouts, refused)."""
+    status = _post_webhook(url, payload)
+    if 200 <= status < 300:
+        return PageStatus.DELIVERED, ""
+    return PageStatus.FAILED, f"HTTP {status} (not retried)"
+
+
+def _send(page: Page) -> str:
+    """Send once; the new status. Raises DeliveryFailed for a retryable failure."""
+    subject, body = _message(page)
+    if page.channel == Channel.EMAIL:
+        address = page.contact_method.address if page.contact_method else page.user.email
+        try:
+            send_mail(subject, body, None, [address])
+        except OSError as exc:
+            raise DeliveryFailed(f"mail: {exc}"[:400]) from exc
+        return PageStatus.SENT
+    method = page.contact_method
+    if method is None:
+        raise OncallError("A webhook page needs its contact method.")
+    payload = {
+        "text": f"{subject}\n<{acknowledge_url(page)}|Acknowledge> · {body.splitlines()[4]}",
+        "incident": {
+            "reference": page.incident.reference,
+            "title": page.incident.title,
+            "severity": page.incident.severity,
+            "status": page.incident.status,
+        },
+        "acknowledge_url": acknowledge_url(page),
+    }
+    status = _post_webhook(method.address, payload)
+    if 200 <= status < 300:
+        return PageStatus.DELIVERED
+    page.last_error = f"HTTP {status} (not retried)"
+    return PageStatus.FAILED
+
+
+def _acknowledged(page: Page) -> bool:
+    """Whether someone has the incident, as far as the page's escalation run goes (a
+    run restarted by a reopen ignores the acknowledgement from before)."""
+    from .escalation import acknowledged_at
+
+    if page.escalation is None:
+        return page.incident.acknowledged_at is not None
+    return acknowledged_at(page.escalation, page.incident) is not None
+
+
+def page_deliver(*, page_id: int, at: datetime | None = None) -> tuple[Page | None, bool]:
+    """Try to deliver a pending page once. Returns the page and whether to retry.
+
+    Pages of an incident acknowledged or resolved meanwhile are not sent."""
+    with transaction.atomic():
+        page = (
+            Page.objects.select_for_update(of=("self",))
+            .select_related("incident", "user", "contact_method", "escalation")
+            .filter(pk=page_id)
+            .first()
+        )
+        if page is None or page.status in (
+            PageStatus.DELIVERED,
+            PageStatus.SENT,
+            PageStatus.FAILED,
+        ):
+            return page, False
+        if _acknowledged(page) or not page.incident.is_open:
+            page.status = PageStatus.FAILED
+            page.last_error = "Not sent: the incident was acknowledged or resolved first."
+            page.save(update_fields=["status", "last_error"])
+            return page, False
+        page.attempts += 1
+        page.save(update_fields=["attempts"])
+    when = now(at)
+
+    def send() -> tuple[str, str]:
+        status = _send(page)
+        return status, page.last_error if status == PageStatus.FAILED else ""
+
+    status, error, retry = attempt_delivery(f"page {page.pk}", page.attempts, send)
+    page.status = status
+    page.last_error = error
+    fields = ["status", "last_error"]
+    if status in (PageStatus.SENT, PageStatus.DELIVERED):
+        page.sent_at = when
+        fields.append("sent_at")
+    if status == PageStatus.DELIVERED:
+        page.delivered_at = when
+        fields.append("delivered_at")
+    page.save(update_fields=fields)
+    return page, retry
+
+
+def retry_backoff_seconds(attempts: int) -> float:
+    """Exponential backoff before the next attempt: base, 2xbase, 4xbase, …"""
+    return float(settings.KEEL_PAGE_RETRY_BASE_SECONDS) * (2 ** max(0, attempts - 1))

@@ -1,0 +1,390 @@
+"""Teams, schedules, layers and overrides: configuration changes."""
+
+from collections.abc import Sequence
+from datetime import datetime, time
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from accounts.roles import Role
+
+from ..choices import ShiftUnit
+from ..errors import OncallError
+from ..models import Layer, LayerParticipant, Override, Schedule, Team, validate_time_zone
+from ..models.schedules import ALL_WEEKDAYS
+from ..models.teams import WORKING_DAYS_DEFAULT
+from ._common import now, require
+
+
+def _check_zone(value: str, field: str = "time_zone") -> str:
+    try:
+        validate_time_zone(value)
+    except Exception as exc:
+        raise OncallError(
+            f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).", field=field
+        ) from exc
+    return value
+
+
+def _check_working_hours(days: Sequence[int], start: time, end: time) -> list[int]:
+    if any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
+        raise OncallError("Working days are 0 (Monday) to 6 (Sunday).", field="working_days")
+    if start >= end:
+        raise OncallError(
+            f"Working hours end after they start ({start:%H:%M} is not before {end:%H:%M}).",
+            field="working_end",
+        )
+    return sorted(set(days))
+
+
+def _check_name(name: str) -> str:
+    name = name.strip()
+    if not name:
+        raise OncallError("A team needs a name.", field="name")
+    return name
+
+
+@transaction.atomic
+def team_create(
+    *,
+    user: Any,
+    name: str,
+    slug: str,
+    time_zone: str = "UTC",
+    members: Sequence[Any] = (),
+    working_days: Sequence[int] = WORKING_DAYS_DEFAULT,
+    working_start: time = time(9),
+    working_end: time = time(18),
+) -> Team:
+    """A new team. Off-hours (for reports) are outside its working days and hours,
+    Monday to Friday 09:00-18:00 unless given."""
+    require(user, Role.ADMIN)
+    name = _check_name(name)
+    _check_zone(time_zone)
+    days = _check_working_hours(working_days, working_start, working_end)
+    if Team.objects.filter(slug=slug).exists():
+        raise OncallError(f"A team with the slug {slug!r} exists already.", field="slug")
+    try:
+        with transaction.atomic():
+            team = Team.objects.create(
+                name=name,
+                slug=slug,
+                time_zone=time_zone,
+                working_days=days,
+                working_start=working_start,
+                working_end=working_end,
+            )
+    except IntegrityError as exc:  # a concurrent create of the same slug
+        raise OncallError(f"A team with the slug {slug!r} exists already.", field="slug") from exc
+    team.members.set(members)
+    return team
+
+
+@transaction.atomic
+def team_update(
+    *,
+    user: Any,
+    team: Team,
+    name: str | None = None,
+    time_zone: str | None = None,
+    members: Sequence[Any] | None = None,
+    working_days: Sequence[int] | None = None,
+    working_start: time | None = None,
+    working_end: time | None = None,
+) -> Team:
+    """Change what is given. A schedule keeps its own zone when the team's changes."""
+    require(user, Role.ADMIN)
+    fields = []
+    if name is not None:
+        team.name = _check_name(name)
+        fields.append("name")
+    if time_zone is not None:
+        team.time_zone = _check_zone(time_zone)
+        fields.append("time_zone")
+    if working_days is not None or working_start is not None or working_end is not None:
+        team.working_days = _check_working_hours(
+            team.working_days if working_days is None else working_days,
+            working_start or team.working_start,
+            working_end or team.working_end,
+        )
+        team.working_start = working_start or team.working_start
+        team.working_end = working_end or team.working_end
+        fields += ["working_days", "working_start", "working_end"]
+    if fields:
+        team.save(update_fields=fields)
+    if members is not None:
+        team.members.set(members)
+    return team
+
+
+@transaction.atomic
+def schedule_create(
+    *, user: Any, team: Team, name: str, time_zone: str | None = None, description: str = ""
+) -> Schedule:
+    require(user, Role.ADMIN)
+    zone = _check_zone(time_zone or team.time_zone)
+    if Schedule.objects.filter(team=team, name=name).exists():
+        raise OncallError(f"{team} has a schedule named {name!r} already.", field="name")
+    return Schedule.objects.create(team=team, name=name, time_zone=zone, description=description)
+
+
+@transaction.atomic
+def schedule_update(
+    *,
+    user: Any,
+    schedule: Schedule,
+    name: str | None = None,
+    time_zone: str | None = None,
+    description: str | None = None,
+) -> Schedule:
+    require(user, Role.ADMIN)
+    fields = []
+    if name is not None and name != schedule.name:
+        if Schedule.objects.filter(team=schedule.team, name=name).exists():
+            raise OncallError(
+                f"{schedule.team} has a schedule named {name!r} already.", field="name"
+            )
+        schedule.name = name
+        fields.append("name")
+    if time_zone is not None:
+        schedule.time_zone = _check_zone(time_zone)
+        fields.append("time_zone")
+    if description is not None:
+        schedule.description = description
+        fields.append("description")
+    if fields:
+        schedule.save(update_fields=fields)
+    return schedule
+
+
+def _weekday_mask(weekdays: Sequence[int] | None) -> int:
+    if not weekdays:
+        return ALL_WEEKDAYS
+    mask = 0
+    for day in weekdays:
+        if not 0 <= int(day) <= 6:
+            raise OncallError(
+                "Weekdays are 0 (Monday) to 6 (Sunday).", field="restriction_weekdays"
+            )
+        mask |= 1 << int(day)
+    return mask
+
+
+def _check_layer(
+    *,
+    schedule: Schedule,
+    participants: Sequence[Any],
+    shift_length: int,
+    shift_unit: str,
+    starts_at: datetime,
+    ends_at: datetime | None,
+    restriction_start: time | None,
+    restriction_end: time | None,
+) -> None:
+    if shift_unit not in ShiftUnit.values:
+        raise OncallError(
+            f"Shift unit must be one of {', '.join(ShiftUnit.values)}.", field="shift_unit"
+        )
+    if shift_length < 1:
+        raise OncallError("A shift lasts at least 1 unit.", field="shift_length")
+    if ends_at is not None and ends_at <= starts_at:
+        raise OncallError("The layer must end after it starts.", field="ends_at")
+    if (restriction_start is None) != (restriction_end is None):
+        raise OncallError("Give both restriction hours, or neither.", field="restriction_start")
+    if not participants:
+        raise OncallError("A layer needs at least one participant.", field="participants")
+    members = set(schedule.team.members.values_list("pk", flat=True))
+    outsiders = [str(p) for p in participants if p.pk not in members]
+    if outsiders:
+        raise OncallError(
+            f"Not members of {schedule.team}: {', '.join(outsiders)}. Add them to the team first.",
+            field="participants",
+        )
+
+
+def _set_participants(layer: Layer, participants: Sequence[Any]) -> None:
+    layer.participants.all().delete()
+    LayerParticipant.objects.bulk_create(
+        LayerParticipant(layer=layer, user=person, position=i)
+        for i, person in enumerate(participants)
+    )
+
+
+@transaction.atomic
+def layer_create(
+    *,
+    user: Any,
+    schedule: Schedule,
+    name: str,
+    participants: Sequence[Any],
+    shift_length: int = 1,
+    shift_unit: str = ShiftUnit.WEEKS,
+    handoff_at: datetime,
+    starts_at: datetime | None = None,
+    ends_at: datetime | None = None,
+    restriction_weekdays: Sequence[int] | None = None,
+    restriction_start: time | None = None,
+    restriction_end: time | None = None,
+    position: int | None = None,
+) -> Layer:
+    """Add a layer on top of the schedule's layers (or at `position`, moving the ones at
+    and above it up)."""
+    require(user, Role.ADMIN)
+    starts_at = starts_at or handoff_at
+    _check_layer(
+        schedule=schedule,
+        participants=participants,
+        shift_length=shift_length,
+        shift_unit=shift_unit,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        restriction_start=restriction_start,
+        restriction_end=restriction_end,
+    )
+    mask = _weekday_mask(restriction_weekdays)
+    existing = list(
+        Schedule.objects.select_for_update().get(pk=schedule.pk).layers.order_by("-position")
+    )
+    top = existing[0].position + 1 if existing else 0
+    if position is None or position >= top:
+        position = top
+    else:
+        for layer in existing:  # highest first, so the unique position never collides
+            if layer.position >= position:
+                layer.position += 1
+                layer.save(update_fields=["position"])
+    layer = Layer.objects.create(
+        schedule=schedule,
+        position=position,
+        name=name,
+        shift_length=shift_length,
+        shift_unit=shift_unit,
+        handoff_at=handoff_at,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        restriction_weekdays=mask,
+        restriction_start=restriction_start,
+        restriction_end=restriction_end,
+    )
+    _set_participants(layer, participants)
+    return layer
+
+
+@transaction.atomic
+def layer_update(
+    *,
+    user: Any,
+    layer: Layer,
+    name: str,
+    participants: Sequence[Any],
+    shift_length: int,
+    shift_unit: str,
+    handoff_at: datetime,
+    starts_at: datetime,
+    ends_at: datetime | None = None,
+    restriction_weekdays: Sequence[int] | None = None,
+    restriction_start: time | None = None,
+    restriction_end: time | None = None,
+) -> Layer:
+    require(user, Role.ADMIN)
+    _check_layer(
+        schedule=layer.schedule,
+        participants=participants,
+        shift_length=shift_length,
+        shift_unit=shift_unit,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        restriction_start=restriction_start,
+        restriction_end=restriction_end,
+    )
+    layer.name = name
+    layer.shift_length = shift_length
+    layer.shift_unit = shift_unit
+    layer.handoff_at = handoff_at
+    layer.starts_at = starts_at
+    layer.ends_at = ends_at
+    layer.restriction_weekdays = _weekday_mask(restriction_weekdays)
+    layer.restriction_start = restriction_start
+    layer.restriction_end = restriction_end
+    layer.save()
+    _set_participants(layer, participants)
+    return layer
+
+
+@transaction.atomic
+def schedule_delete(*, user: Any, schedule: Schedule) -> None:
+    """Remove a schedule with its layers and overrides (admins)."""
+    require(user, Role.ADMIN)
+    schedule.delete()
+
+
+@transaction.atomic
+def layer_delete(*, user: Any, layer: Layer) -> None:
+    require(user, Role.ADMIN)
+    layer.delete()
+
+
+def _describe(override: Override, zone: str) -> str:
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(zone)
+    return (
+        f"{override.user} covers {override.starts_at.astimezone(tz):%Y-%m-%d %H:%M}-"
+        f"{override.ends_at.astimezone(tz):%Y-%m-%d %H:%M} ({zone})"
+    )
+
+
+@transaction.atomic
+def override_create(
+    *,
+    user: Any,
+    schedule: Schedule,
+    person: Any,
+    starts_at: datetime,
+    ends_at: datetime,
+    reason: str = "",
+    at: datetime | None = None,
+) -> Override:
+    """Let `person` cover [starts_at, ends_at). Overlapping another override of the same
+    schedule is a conflict, explained and not saved."""
+    require(user, Role.RESPONDER)
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise OncallError("Give times with a time zone.", field="starts_at")
+    if ends_at <= starts_at:
+        raise OncallError("An override must end after it starts.", field="ends_at")
+    if ends_at <= now(at):
+        raise OncallError("An override must not lie entirely in the past.", field="ends_at")
+    if not schedule.team.members.filter(pk=person.pk).exists():
+        raise OncallError(f"{person} is not a member of {schedule.team}.", field="user")
+    Schedule.objects.select_for_update().get(pk=schedule.pk)
+    clash = (
+        Override.objects.filter(schedule=schedule, starts_at__lt=ends_at, ends_at__gt=starts_at)
+        .select_related("user")
+        .first()
+    )
+    if clash is not None:
+        raise OncallError(
+            f"Conflicts with an existing override: {_describe(clash, schedule.time_zone)}. "
+            "Shorten or delete that one first.",
+            field="starts_at",
+        )
+    try:
+        with transaction.atomic():
+            return Override.objects.create(
+                schedule=schedule,
+                user=person,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                reason=reason,
+                created_by=user,
+            )
+    except IntegrityError as exc:  # a concurrent override won the race
+        raise OncallError(
+            "Conflicts with an override saved at the same moment.", field="starts_at"
+        ) from exc
+
+
+@transaction.atomic
+def override_delete(*, user: Any, override: Override) -> None:
+    require(user, Role.RESPONDER)
+    override.delete()

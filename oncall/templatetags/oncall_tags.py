@@ -1,0 +1,45 @@
+"""Inclusion tags other pages embed: on call now (dashboard), an incident's pages."""
+
+from typing import Any
+
+from django import template
+
+from ..choices import EscalationState
+from ..models import Escalation
+from ..selectors import can_respond, page_list_for_incident, schedule_list
+from ..selectors import oncall_now as oncall_now_rows
+
+register = template.Library()
+
+
+@register.inclusion_tag("oncall/_now_table.html", takes_context=True)
+def oncall_now(context: template.Context) -> dict[str, Any]:
+    """Every schedule's now and next: a handful of queries whatever the number of teams."""
+    return {"rows": oncall_now_rows(schedules=list(schedule_list(user=None))), "show_team": True}
+
+
+@register.inclusion_tag("oncall/_incident_pages_list.html", takes_context=True)
+def incident_pages(context: template.Context, incident: Any) -> dict[str, Any]:
+    escalations = list(
+        Escalation.objects.filter(incident=incident)
+        .select_related("policy__team")
+        .order_by("started_at", "pk")
+    )
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    return {
+        "incident": incident,
+        "pages": page_list_for_incident(incident=incident),
+        "escalations": escalations,
+        # A reopened incident keeps its first acknowledgement, so its restarted
+        # escalation is stopped here (or through a page's link).
+        "can_stop_restarted": any(
+            e.state == EscalationState.RUNNING and e.acknowledgements_after is not None
+            for e in escalations
+        )
+        and incident.acknowledged_at is not None
+        and user is not None
+        and user.is_authenticated
+        and can_respond(user),
+        "csrf_token": context.get("csrf_token"),
+    }

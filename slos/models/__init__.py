@@ -1,0 +1,21 @@
+"""Models of the slos app: services, SLOs, their data, impacts and the gate."""
+
+from .data import Correction, SliBucket, SliDay
+from .gate import GateBypass
+from .impact import IncidentImpact
+from .report import WeeklyReport
+from .service import Service, Tier
+from .slo import SLO, SloStatus
+
+__all__ = [
+    "SLO",
+    "Correction",
+    "GateBypass",
+    "IncidentImpact",
+    "Service",
+    "SliBucket",
+    "SliDay",
+    "SloStatus",
+    "Tier",
+    "WeeklyReport",
+]

@@ -1,0 +1,184 @@
+"""Reads for SLOs, their status, ledgers, impacts and services, with permission checks."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from typing import Any
+
+from django.db.models import Prefetch, QuerySet
+from django.utils import timezone
+
+from accounts.roles import Role, require_role
+
+from . import budget
+from .models import SLO, Correction, GateBypass, IncidentImpact, Service, SloStatus
+from .services.evaluation import slo_window
+
+
+def slo_list(*, user: Any) -> QuerySet[SLO]:
+    """SLOs with their service and latest status (one query)."""
+    require_role(user, Role.VIEWER)
+    return SLO.objects.select_related("service", "status").order_by("service__slug", "name")
+
+
+def slo_get(*, user: Any, pk: int) -> SLO:
+    require_role(user, Role.VIEWER)
+    return SLO.objects.select_related("service", "service__owner", "status").get(pk=pk)
+
+
+def slos_at_risk(*, user: Any, limit: int = 10) -> list[SloStatus]:
+    """SLO statuses not healthy, worst first (for the dashboard)."""
+    require_role(user, Role.VIEWER)
+    rows = (
+        SloStatus.objects.select_related("slo", "slo__service")
+        .exclude(tier=budget.HEALTHY)
+        .order_by("remaining", "slo__name")[:limit]
+    )
+    return list(rows)
+
+
+def incident_impacts(*, user: Any, incident_id: int) -> list[IncidentImpact]:
+    require_role(user, Role.VIEWER)
+    return list(
+        IncidentImpact.objects.filter(incident_id=incident_id)
+        .select_related("slo", "slo__service")
+        .order_by("-fraction", "slo__name")
+    )
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    slo: SLO
+    window_start: datetime
+    window_end: datetime
+    allowance: Fraction | None
+    account: budget.Ledger | None
+    impacts: list[IncidentImpact]
+    corrections: list[Correction]
+    budget_minutes_left: float | None
+
+
+def slo_ledger(*, user: Any, slo: SLO, at: datetime | None = None) -> LedgerView:
+    """The budget as an account for the window in force: allowance, each incident's debit,
+    consumption outside incidents, corrections, and what remains."""
+    require_role(user, Role.VIEWER)
+    at = at or timezone.now()
+    start, end = slo_window(slo, at)
+    status = getattr(slo, "status", None)
+    impacts = list(
+        IncidentImpact.objects.filter(slo=slo, period_end__gt=start, period_start__lt=end)
+        .select_related("incident")
+        .order_by("period_start")
+    )
+    corrections = list(
+        Correction.objects.filter(slo=slo, start__lt=end, end__gt=start)
+        | Correction.objects.filter(service_id=slo.service_id, start__lt=end, end__gt=start)
+    )
+    allowance = None
+    account = None
+    minutes_left = None
+    if status is not None and status.allowed is not None and status.bad is not None:
+        allowance = Fraction(status.allowed)
+        account = budget.ledger(
+            allowance=allowance,
+            total_bad=Fraction(status.bad),
+            debits=[
+                (i.incident.reference, Fraction(i.bad))
+                for i in impacts
+                if i.method == slo.budgeting_method
+            ],
+        )
+        if account is not None:
+            # the remaining budget in minutes of full outage (timeslices) or at the window's
+            # average traffic (occurrences)
+            window_minutes = Fraction(int((end - start).total_seconds()), 60)
+            minutes_left = float(
+                account.remaining * budget.error_budget(slo.objective_ratio) * window_minutes
+            )
+    return LedgerView(slo, start, end, allowance, account, impacts, corrections, minutes_left)
+
+
+def service_list(*, user: Any) -> QuerySet[Service]:
+    require_role(user, Role.VIEWER)
+    return Service.objects.select_related("owner").order_by("slug")
+
+
+def service_get(*, user: Any, slug: str) -> Service:
+    require_role(user, Role.VIEWER)
+    return (
+        Service.objects.select_related("owner")
+        .prefetch_related(
+            Prefetch("slos", queryset=SLO.objects.select_related("status").order_by("name")),
+        )
+        .get(slug=slug)
+    )
+
+
+def service_bypasses(*, user: Any, service: Service, limit: int = 20) -> list[GateBypass]:
+    require_role(user, Role.VIEWER)
+    return list(service.gate_bypasses.select_related("created_by", "revoked_by")[:limit])
+
+
+def bypass_get(*, user: Any, pk: int) -> GateBypass:
+    require_role(user, Role.VIEWER)
+    return GateBypass.objects.select_related("service", "created_by", "revoked_by").get(pk=pk)
+
+
+@dataclass(frozen=True)
+class Charts:
+    burn_down: str
+    burn_rate: str
+    error: str = ""
+
+
+def slo_charts(*, user: Any, slo: SLO, at: datetime | None = None) -> Charts:
+    """The budget burn-down over the window (daily) and the hourly burn rate of the last
+    48 hours, as SVG."""
+    from datetime import timedelta
+
+    from . import charts, sli
+    from .choices import BudgetingMethod
+
+    require_role(user, Role.VIEWER)
+    at = at or timezone.now()
+    start, end = slo_window(slo, at)
+    objective = slo.objective_ratio
+    try:
+        days = sli.bucketed(slo, start, min(end, at), timedelta(days=1))
+        hours = sli.bucketed(slo, at - timedelta(hours=48), at, timedelta(hours=1))
+    except sli.SliError as error:
+        return Charts("", "", str(error))
+    if slo.budgeting_method == BudgetingMethod.TIMESLICES:
+        from .services.evaluation import allowance
+
+        _, allowed = allowance(slo, None, (start, end))
+        bads = [Fraction(d[3]) for d in days]
+    else:
+        allowed = budget.allowed_bad(objective, sum((d[2] for d in days), Fraction(0)))
+        bads = [d[1] for d in days]
+    labels, values = [], []
+    spent = Fraction(0)
+    for (day, *_), bad in zip(days, bads, strict=True):
+        spent += bad
+        labels.append(f"{day:%m-%d}")
+        values.append(None if not allowed else float((1 - spent / allowed) * 100))
+    burn_down = charts.line_chart(
+        title=f"Budget remaining over the window ({slo.window_text})",
+        labels=labels,
+        values=values,
+        guides=[(0.0, "exhausted")],
+    )
+    burn_labels, burn_values = [], []
+    for hour, bad, total, _ in hours:
+        burn_labels.append(f"{timezone.localtime(hour):%H:%M}")
+        rate = budget.burn_rate_of(bad=bad, total=total, objective=objective)
+        burn_values.append(None if rate is None else float(rate))
+    fast = next((w for w in slo.windows() if w.severity == "page"), None)
+    burn_rate = charts.line_chart(
+        title="Burn rate per hour, last 48 hours",
+        labels=burn_labels,
+        values=burn_values,
+        unit="x",
+        guides=[(float(fast.factor), f"page at {float(fast.factor):.4g}x")] if fast else [],
+    )
+    return Charts(burn_down, burn_rate)

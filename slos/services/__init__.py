@@ -1,0 +1,29 @@
+"""Every state change in the slos app, one service each."""
+
+from .catalog import service_create, service_slug, services_get_or_discover
+from .evaluation import SloFigures, slo_evaluate, slo_figures, slos_evaluate_all
+from .events import events_push
+from .gate import GateReport, gate_bypass_create, gate_bypass_revoke, gate_check
+from .impact import incident_impacts_update
+from .slos import correction_create, slo_create, slo_delete, slo_update, slo_upsert
+
+__all__ = [
+    "GateReport",
+    "SloFigures",
+    "correction_create",
+    "events_push",
+    "gate_bypass_create",
+    "gate_bypass_revoke",
+    "gate_check",
+    "incident_impacts_update",
+    "service_create",
+    "service_slug",
+    "services_get_or_discover",
+    "slo_create",
+    "slo_delete",
+    "slo_evaluate",
+    "slo_figures",
+    "slo_update",
+    "slo_upsert",
+    "slos_evaluate_all",
+]

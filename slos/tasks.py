@@ -1,0 +1,43 @@
+"""Celery tasks for error budgets: ids in, then one service call; safe to run twice."""
+
+import logging
+
+from celery import shared_task
+from django.db import InterfaceError, OperationalError
+
+from . import services
+from .services.impact import impacts_refresh_open
+
+logger = logging.getLogger(__name__)
+
+
+@shared_task(ignore_result=True)
+def evaluate_all() -> int:
+    """Every minute (beat): evaluate each SLO, then refresh the live impact of open incidents."""
+    count = services.slos_evaluate_all()
+    impacts_refresh_open()
+    return count
+
+
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def incident_impacts_update(incident_id: int, change: str) -> None:
+    services.incident_impacts_update(incident_id=incident_id, change=change)
+
+
+@shared_task(ignore_result=True)
+def notify_ticket_burn(slo_id: int, text: str) -> int:
+    from .services.evaluation import ticket_burn_notify
+
+    return ticket_burn_notify(slo_id=slo_id, text=text)
+
+
+@shared_task(ignore_result=True)
+def weekly_report_if_due() -> bool:
+    from .report import weekly_report_send_if_due
+
+    return weekly_report_send_if_due()

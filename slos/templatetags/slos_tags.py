@@ -1,0 +1,62 @@
+"""Template tags for budgets: gauges, percents, and the partials other pages include."""
+
+from decimal import Decimal
+from typing import Any
+
+from django import template
+from django.utils.safestring import SafeString, mark_safe
+
+from .. import charts, selectors
+
+register = template.Library()
+
+
+@register.filter
+def percent(value: Any, places: int = 1) -> str:
+    """0.674 → 67.4% (negative when overspent; never clamped)."""
+    if value is None or value == "":
+        return "—"
+    return f"{float(value) * 100:.{places}f}%"
+
+
+@register.filter
+def burn(value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    return f"{float(value):.1f}x"
+
+
+@register.simple_tag
+def budget_gauge(remaining: Decimal | None) -> SafeString:
+    return mark_safe(charts.gauge(None if remaining is None else float(remaining)))  # noqa: S308
+
+
+@register.simple_tag
+def budget_sparkline(history: list[list[str]] | None) -> SafeString:
+    values = [float(v) for _, v in (history or [])]
+    return mark_safe(charts.sparkline(values))  # noqa: S308
+
+
+@register.inclusion_tag("slos/_at_risk_list.html", takes_context=True)
+def slos_at_risk(context: dict[str, Any], limit: int = 8) -> dict[str, Any]:
+    """Budgets at risk for the dashboard (one query)."""
+    user = context.get("user")
+    rows = selectors.slos_at_risk(user=user, limit=limit) if user and user.is_authenticated else []
+    return {"rows": rows}
+
+
+@register.inclusion_tag("slos/_impact_list.html", takes_context=True)
+def incident_budget_impact(context: dict[str, Any], incident: Any) -> dict[str, Any]:
+    """What the incident cost each SLO (one query)."""
+    user = context.get("user")
+    impacts = (
+        selectors.incident_impacts(user=user, incident_id=incident.pk)
+        if user and user.is_authenticated and incident is not None
+        else []
+    )
+    return {"impacts": impacts, "incident": incident}
+
+
+@register.filter
+def get_item(mapping: Any, key: str) -> Any:
+    return mapping.get(key) if isinstance(mapping, dict) else None
