@@ -16,6 +16,15 @@ from tests.browser.live import CHROMIUM, save_screenshot
 from tests.incidents.factories import ServiceFactory, UserFactory
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _plain_http_for_the_live_server() -> None:
+    """The live server builds its middleware once, when it starts (before function-scoped
+    settings fixtures run): a browser on loopback must not be redirected to HTTPS."""
+    from django.conf import settings as django_settings
+
+    django_settings.SECURE_SSL_REDIRECT = False
+
+
 @pytest.fixture(autouse=True)
 def _test_settings(settings):
     """Plain HTTP (as Alertmanager inside a cluster), static files without a collectstatic

@@ -16,13 +16,6 @@ from tests.incidents.postmortem_factories import realistic_incident
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _plain_http() -> None:
-    """The live server builds its middleware once, when it starts (before function-scoped
-    settings fixtures): a browser on loopback must not be redirected to HTTPS."""
-    django_settings.SECURE_SSL_REDIRECT = False
-
-
 def _signed_in(chromium, base_url: str, user) -> object:
     """A browser tab with the user's session (signing in is another page's concern)."""
     client = Client()

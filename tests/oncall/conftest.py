@@ -17,15 +17,6 @@ from oncall.services import (
 )
 from tests.incidents.factories import ServiceFactory, UserFactory
 
-
-def pytest_configure(config):
-    # The live server of the browser test builds its middleware once, when it starts,
-    # possibly before any function-scoped settings fixture runs: no redirect to HTTPS.
-    from django.conf import settings
-
-    settings.SECURE_SSL_REDIRECT = False
-
-
 # A Monday 09:00 in Berlin, long enough ago that every test's "now" is inside the rotation.
 ANCHOR = datetime(2026, 1, 5, 8, tzinfo=UTC)
 
