@@ -158,6 +158,7 @@ def seed(rng: random.Random) -> None:
                 started_at=start,
                 detected_at=detected,
                 acknowledged_at=acked,
+                last_acknowledged_at=acked,
                 acknowledged_by_id=rng.choice(users).pk if acked else None,
                 resolved_at=resolved,
                 closed_at=(resolved + timedelta(days=2)) if status == Status.CLOSED else None,

@@ -63,6 +63,7 @@ class IncidentSerializer(serializers.ModelSerializer):
             "started_at",
             "detected_at",
             "acknowledged_at",
+            "last_acknowledged_at",
             "resolved_at",
             "closed_at",
             "alert_count",

@@ -51,6 +51,12 @@ class Incident(models.Model):
         on_delete=models.SET_NULL,
         related_name="+",
     )
+    last_acknowledged_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The latest acknowledgement since the incident last opened; empty while "
+        "nobody has it (a reopened incident asks for acknowledgement again).",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     integration = models.ForeignKey(
@@ -97,6 +103,10 @@ class Incident(models.Model):
                 condition=~Q(status=Status.CLOSED) | Q(closed_at__isnull=False),
                 name="incident_closed_has_time",
             ),
+            models.CheckConstraint(
+                condition=Q(last_acknowledged_at__isnull=True) | Q(acknowledged_at__isnull=False),
+                name="incident_reacknowledged_after_first",
+            ),
         ]
         indexes = [
             models.Index(fields=["status", "severity"], name="incident_status_idx"),
@@ -122,3 +132,8 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
+
+    @property
+    def awaiting_acknowledgement(self) -> bool:
+        """Open and nobody has acknowledged it since it (re)opened."""
+        return self.is_open and self.last_acknowledged_at is None

@@ -135,25 +135,34 @@ def incident_declare(
 def incident_acknowledge(
     *, incident: Incident, actor: Actor, at: datetime | None = None
 ) -> Incident:
-    """Acknowledge: someone is on it. Acknowledging twice keeps the first time."""
+    """Acknowledge: someone is on it. Acknowledging twice keeps the first time.
+
+    A reopened incident asks for acknowledgement again: that one stops the paging the
+    reopen restarted, while `acknowledged_at` (and so MTTA) keeps the first."""
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
     if not incident.is_open:
         raise IncidentError(
             f"{incident.reference} is {incident.status}; only open incidents can be acknowledged."
         )
-    if incident.acknowledged_at is not None:
+    if incident.last_acknowledged_at is not None:
         return incident
     now = _now(at)
-    incident.acknowledged_at = now
-    incident.acknowledged_by = actor.user
-    incident.save(update_fields=["acknowledged_at", "acknowledged_by", "updated_at"])
+    again = incident.acknowledged_at is not None
+    fields = ["last_acknowledged_at", "updated_at"]
+    if not again:
+        incident.acknowledged_at = now
+        incident.acknowledged_by = actor.user
+        fields += ["acknowledged_at", "acknowledged_by"]
+    incident.last_acknowledged_at = now
+    incident.save(update_fields=fields)
     _entry(
         incident,
         kind=EntryKind.ACKNOWLEDGED,
         actor=actor,
         at=now,
-        text=f"{actor.name} acknowledged.",
+        text=f"{actor.name} acknowledged" + (" again since the reopen." if again else "."),
+        data={"again": True} if again else None,
     )
     incident_changed_on_commit(incident.pk, "acknowledged")
     return incident
@@ -238,9 +247,12 @@ def incident_reopen(
     now = _now(at)
     incident.status = Status.INVESTIGATING
     incident.resolved_at = None
+    incident.last_acknowledged_at = None
     try:
         with transaction.atomic():
-            incident.save(update_fields=["status", "resolved_at", "updated_at"])
+            incident.save(
+                update_fields=["status", "resolved_at", "last_acknowledged_at", "updated_at"]
+            )
     except IntegrityError:
         newer = Incident.objects.filter(
             integration=incident.integration,
@@ -495,7 +507,11 @@ def incident_correct_time(
         if times[earlier] and times[later] and times[earlier] > times[later]:
             raise IncidentError(f"{earlier} must not be after {later}.", field="value")
     setattr(incident, field, value)
-    incident.save(update_fields=[field, "updated_at"])
+    fields = [field, "updated_at"]
+    if field == "acknowledged_at" and incident.last_acknowledged_at == old:
+        incident.last_acknowledged_at = value  # not reopened since: the same acknowledgement
+        fields.append("last_acknowledged_at")
+    incident.save(update_fields=fields)
     _entry(
         incident,
         kind=EntryKind.FIELD_CORRECTED,

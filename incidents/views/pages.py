@@ -44,7 +44,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     unacknowledged = _rows(
         request.user,
         list(
-            open_incidents.filter(acknowledged_at__isnull=True)
+            open_incidents.filter(last_acknowledged_at__isnull=True)
             .order_by(*by_severity)
             .values_list("pk", flat=True)[:DASHBOARD_LIMIT]
         ),
@@ -52,7 +52,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     acknowledged = _rows(
         request.user,
         list(
-            open_incidents.filter(acknowledged_at__isnull=False)
+            open_incidents.filter(last_acknowledged_at__isnull=False)
             .order_by(*by_severity)
             .values_list("pk", flat=True)[:DASHBOARD_LIMIT]
         ),
@@ -65,7 +65,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         .annotate(n=Count("id"))
     }
     unacknowledged_total = Incident.objects.filter(
-        status__in=OPEN_STATUSES, acknowledged_at__isnull=True
+        status__in=OPEN_STATUSES, last_acknowledged_at__isnull=True
     ).count()
     since = timezone.now() - timedelta(days=RECENTLY_RESOLVED_DAYS)
     resolved = _rows(

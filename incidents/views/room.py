@@ -92,6 +92,7 @@ def _head_stamp(incident: Incident) -> str:
         incident.started_at.isoformat(),
         incident.detected_at.isoformat(),
         incident.acknowledged_at.isoformat() if incident.acknowledged_at else "",
+        incident.last_acknowledged_at.isoformat() if incident.last_acknowledged_at else "",
         incident.resolved_at.isoformat() if incident.resolved_at else "",
         incident.acknowledged_by.get_username() if incident.acknowledged_by else "",
         incident.commander.get_username() if incident.commander else "",

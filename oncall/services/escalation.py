@@ -214,7 +214,7 @@ def escalation_start(
     earlier acknowledgement no longer counting. A run still going is never doubled."""
     when = now(at)
     if restart:
-        incident.refresh_from_db(fields=["status", "acknowledged_at"])
+        incident.refresh_from_db(fields=["status", "acknowledged_at", "last_acknowledged_at"])
         if not incident.is_open:
             return []
     started = []
@@ -253,12 +253,10 @@ def acknowledged_at(escalation: Escalation, incident: Any) -> datetime | None:
     incident's acknowledgement, or for a run restarted by a reopen, a later one (a
     page acknowledged since, or the incident's if it is that recent)."""
     after = escalation.acknowledgements_after
-    if incident.acknowledged_at is not None and (
-        after is None or incident.acknowledged_at >= after
-    ):
-        return cast(datetime, incident.acknowledged_at)
     if after is None:
-        return None
+        return cast(datetime | None, incident.acknowledged_at)
+    if incident.last_acknowledged_at is not None and incident.last_acknowledged_at >= after:
+        return cast(datetime, incident.last_acknowledged_at)
     return cast(
         datetime | None,
         Page.objects.filter(incident=incident, acknowledged_at__gte=after)
@@ -281,7 +279,7 @@ def escalation_stop_if_done(
     )
     if not escalations:
         return []
-    incident.refresh_from_db(fields=["status", "acknowledged_at"])
+    incident.refresh_from_db(fields=["status", "acknowledged_at", "last_acknowledged_at"])
     for escalation in escalations:
         when_acknowledged = acknowledged_at(escalation, incident) or acknowledged
         if when_acknowledged is not None:
@@ -296,16 +294,21 @@ def escalation_stop_if_done(
 
 @transaction.atomic
 def escalation_acknowledge(*, user: Any, incident: Any, at: datetime | None = None) -> int:
-    """Stop paging for a reopened incident: its acknowledgement from before the reopen
-    does not stop the restarted escalation, this does. The number of runs stopped."""
+    """Stop paging for an incident: acknowledge it (a reopened incident asks again) and
+    stop its running escalations now. The number of runs stopped."""
     from incidents.actors import Actor
-    from incidents.services import incident_record
+    from incidents.errors import IncidentError
+    from incidents.services import incident_acknowledge, incident_record
 
     require(user, Role.RESPONDER)
     when = now(at)
     running = Escalation.objects.filter(incident=incident, state=EscalationState.RUNNING)
     if not running.exists():
         raise OncallError("Nobody is being paged for this incident.")
+    try:
+        incident = incident_acknowledge(incident=incident, actor=Actor.of(user), at=when)
+    except IncidentError as exc:
+        raise OncallError(exc.message) from exc
     stopped = [
         e
         for e in escalation_stop_if_done(incident=incident, at=when, acknowledged=when)

@@ -121,9 +121,8 @@ def page_acknowledge(*, page: Page, at: datetime | None = None) -> Any:
         incident = incident_acknowledge(incident=page.incident, actor=Actor.of(page.user), at=when)
     except IncidentError as exc:
         raise OncallError(exc.message) from exc
-    # A reopened incident keeps its first acknowledgement; the page records this one,
-    # which stops the escalation restarted by the reopen.
-    acknowledged = incident.acknowledged_at
+    # The acknowledgement since the incident last opened (a reopen asks again).
+    acknowledged = incident.last_acknowledged_at
     if acknowledged is None or acknowledged < page.created_at:
         acknowledged = when
     Page.objects.filter(pk=page.pk, acknowledged_at__isnull=True).update(

@@ -31,13 +31,13 @@ def incident_pages(context: template.Context, incident: Any) -> dict[str, Any]:
         "incident": incident,
         "pages": page_list_for_incident(incident=incident),
         "escalations": escalations,
-        # A reopened incident keeps its first acknowledgement, so its restarted
-        # escalation is stopped here (or through a page's link).
+        # An acknowledged incident whose restarted escalation is still running (it
+        # stops on its next check); stopping it here does not wait for that.
         "can_stop_restarted": any(
             e.state == EscalationState.RUNNING and e.acknowledgements_after is not None
             for e in escalations
         )
-        and incident.acknowledged_at is not None
+        and incident.last_acknowledged_at is not None
         and user is not None
         and user.is_authenticated
         and can_respond(user),

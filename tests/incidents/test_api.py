@@ -161,6 +161,7 @@ def test_list_is_newest_first_with_list_fields(viewer_api, catalogue):
         "started_at": iso(minutes(-1)),
         "detected_at": iso(T0),
         "acknowledged_at": None,
+        "last_acknowledged_at": None,
         "resolved_at": None,
         "closed_at": None,
         "alert_count": 0,
@@ -616,6 +617,25 @@ def test_resolve_reopen_close(responder_api, incident):
     assert closed.json()["allowed_statuses"] == []
     assert kinds(closed.json()) == ["declared", "resolved", "reopened", "resolved", "closed"]
     assert Incident.objects.get(pk=incident.pk).status == Status.CLOSED
+
+
+def test_a_reopened_incident_is_acknowledged_again_through_the_api(responder_api, incident):
+    first = responder_api.post(url(incident, "acknowledge")).json()
+    assert first["acknowledged_at"] == first["last_acknowledged_at"] is not None
+    responder_api.post(url(incident, "resolve"), format="json")
+
+    reopened = responder_api.post(url(incident, "reopen"), format="json").json()
+    assert reopened["acknowledged_at"] == first["acknowledged_at"]
+    assert reopened["last_acknowledged_at"] is None
+    listed = responder_api.get(INCIDENTS, {"open": "true"}).json()["results"]
+    assert [(r["number"], r["last_acknowledged_at"]) for r in listed] == [(incident.number, None)]
+
+    again = responder_api.post(url(incident, "acknowledge")).json()
+    assert again["acknowledged_at"] == first["acknowledged_at"]
+    assert datetime.fromisoformat(again["last_acknowledged_at"]) > datetime.fromisoformat(
+        first["acknowledged_at"]
+    )
+    assert kinds(again)[-2:] == ["reopened", "acknowledged"]
 
 
 @pytest.mark.parametrize(

@@ -12,6 +12,7 @@ from incidents.actors import Actor
 from incidents.choices import EntryKind, Kind, Severity, Status
 from incidents.errors import IncidentError
 from incidents.models import Delivery, Incident, TimelineEntry
+from incidents.selectors import incident_metrics
 from tests.incidents import payloads
 from tests.incidents.factories import ServiceFactory, UserFactory
 
@@ -139,6 +140,55 @@ def test_acknowledging_twice_keeps_the_first_time(responder, admin_user):
     assert incident.acknowledged_at == minutes(3)
     assert incident.acknowledged_by == responder
     assert [e.kind for e in entries(incident)].count(EntryKind.ACKNOWLEDGED) == 1
+
+
+def test_a_reopened_incident_asks_for_acknowledgement_again_and_mtta_keeps_the_first(
+    responder, admin_user
+):
+    incident = declare(responder)
+    actor = Actor.of(responder)
+    services.incident_acknowledge(incident=incident, actor=actor, at=minutes(3))
+    services.incident_resolve(incident=incident, actor=actor, at=minutes(20))
+    services.incident_reopen(incident=incident, actor=actor, at=minutes(30))
+    incident.refresh_from_db()
+    assert incident.awaiting_acknowledgement and incident.last_acknowledged_at is None
+
+    services.incident_acknowledge(incident=incident, actor=Actor.of(admin_user), at=minutes(34))
+    services.incident_acknowledge(incident=incident, actor=actor, at=minutes(40))
+
+    incident.refresh_from_db()
+    assert not incident.awaiting_acknowledgement
+    assert (incident.acknowledged_at, incident.acknowledged_by) == (minutes(3), responder)
+    assert incident.last_acknowledged_at == minutes(34)
+    acks = [(e.at, e.text) for e in entries(incident) if e.kind == EntryKind.ACKNOWLEDGED]
+    assert acks == [
+        (minutes(3), "rita acknowledged."),
+        (minutes(34), "ada acknowledged again since the reopen."),
+    ]
+    overall = incident_metrics(user=responder)["overall"]
+    assert overall["time_to_acknowledge"]["max"] == 3 * 60
+
+
+def test_correcting_the_acknowledgement_time_moves_the_standing_acknowledgement_too(responder):
+    incident = declare(responder)
+    actor = Actor.of(responder)
+    services.incident_acknowledge(incident=incident, actor=actor, at=minutes(3))
+    services.incident_correct_time(
+        incident=incident,
+        actor=actor,
+        field="acknowledged_at",
+        value=minutes(2),
+        reason="Paged by phone first.",
+        at=minutes(10),
+    )
+    incident.refresh_from_db()
+    assert incident.acknowledged_at == incident.last_acknowledged_at == minutes(2)
+
+
+def test_the_database_refuses_a_standing_acknowledgement_without_a_first_one(responder):
+    incident = declare(responder)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Incident.objects.filter(pk=incident.pk).update(last_acknowledged_at=minutes(3))
 
 
 def test_a_resolved_incident_cannot_be_acknowledged(responder):

@@ -12,6 +12,7 @@ from incidents.models import Alert, Incident, TimelineEntry
 from incidents.services import (
     incident_acknowledge,
     incident_declare,
+    incident_reopen,
     incident_resolve,
 )
 from tests.incidents.factories import ServiceFactory, UserFactory
@@ -99,6 +100,17 @@ def test_dashboard_puts_unacknowledged_first_and_shows_recently_resolved(as_resp
     assert "SEV1: 1" in page and "SEV3: 1" in page
     # the slots for on-call and SLOs are present
     assert "On call now" in page and "Error budgets at risk" in page
+
+
+def test_a_reopened_incident_needs_acknowledgement_again_on_the_dashboard(as_responder, responder):
+    back = _declare(responder, title="Queue backlog")
+    incident_acknowledge(incident=back, actor=Actor.of(responder))
+    incident_resolve(incident=back, actor=Actor.of(responder))
+    incident_reopen(incident=back, actor=Actor.of(responder))
+    page = as_responder.get("/").content.decode()
+    assert "Needs acknowledgement (1)" in page
+    assert page.index("Needs acknowledgement") < page.index("Queue backlog")
+    assert page.index("Queue backlog") < page.index("Being worked on")
 
 
 def test_dashboard_refresh_returns_only_the_live_part(as_responder, responder):
