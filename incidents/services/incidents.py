@@ -302,7 +302,12 @@ def incident_close(*, incident: Incident, actor: Actor, at: datetime | None = No
 
 @transaction.atomic
 def incident_set_severity(
-    *, incident: Incident, severity: str, actor: Actor, at: datetime | None = None
+    *,
+    incident: Incident,
+    severity: str,
+    actor: Actor,
+    at: datetime | None = None,
+    reason: str = "",
 ) -> Incident:
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
@@ -319,8 +324,8 @@ def incident_set_severity(
         kind=EntryKind.SEVERITY,
         actor=actor,
         at=_now(at),
-        text=f"Severity {previous} → {severity}.",
-        data={"from": previous, "to": severity},
+        text=f"Severity {previous} → {severity}" + (f": {reason}." if reason else "."),
+        data={"from": previous, "to": severity, **({"reason": reason} if reason else {})},
     )
     incident_changed_on_commit(incident.pk, "severity")
     return incident

@@ -36,6 +36,7 @@ from ..signals import incident_changed_on_commit
 from .incidents import (
     incident_correct_time,
     incident_resolve,
+    incident_set_severity,
     incident_set_status,
     next_incident_number,
 )
@@ -291,6 +292,30 @@ def _start_earlier_if_needed(
         logger.info("%s: kept started_at; an alert's start is implausible", incident.reference)
 
 
+def _raise_severity_if_needed(
+    incident: Incident, fired: list[Alert], *, actor: Actor, now: datetime
+) -> None:
+    """An alert joining with a more severe mapping raises the incident's severity (as an
+    urgent alert upgrades a low-urgency incident); joining never lowers it, and alerts
+    already in the incident firing again do not undo a person's choice."""
+    integration = incident.integration
+    joining = [a for a in fired if a.incident_id != incident.pk]
+    if integration is None or not joining:
+        return
+    worst = min(joining, key=lambda a: integration.severity_for(a.labels))
+    severity = integration.severity_for(worst.labels)
+    if severity >= incident.severity:  # SEV1 < SEV2 < ...: a higher name is less severe
+        return
+    label = integration.severity_label
+    incident_set_severity(
+        incident=incident,
+        severity=severity,
+        actor=actor,
+        at=now,
+        reason=f"{worst.name} joined with {label}={worst.labels.get(label, '')}",
+    )
+
+
 def _apply_notification(
     delivery: Delivery, notification: alertmanager.Notification, now: datetime
 ) -> dict:
@@ -372,6 +397,7 @@ def _apply_notification(
         incident_changed_on_commit(incident.pk, "opened")
     elif incident is not None and fired:
         _start_earlier_if_needed(incident, fired, actor=actor, now=now)
+        _raise_severity_if_needed(incident, fired, actor=actor, now=now)
     if incident is not None:
         joining = {id(row) for row in fired}
         for row in rows:

@@ -771,3 +771,51 @@ def test_an_alert_that_started_later_leaves_the_incident_start(integration):
     incident = Incident.objects.get()
     assert incident.started_at == datetime(2026, 11, 21, 16, 20, 0, 568000, tzinfo=UTC)
     assert not incident.timeline.filter(kind=EntryKind.FIELD_CORRECTED).exists()
+
+
+# --- Severity of joining alerts --------------------------------------------------------
+
+
+def test_a_more_severe_alert_joining_raises_the_severity_with_its_reason(integration):
+    deliver(integration, [_firing(A, severity="warning")])
+    incident = Incident.objects.get()
+    assert incident.severity == Severity.SEV4
+
+    later = T0 + timedelta(minutes=2)
+    deliver(
+        integration,
+        [_firing(A, severity="warning"), _firing(B, alertname="CheckoutDown", severity="page")],
+        at=later,
+    )
+    incident.refresh_from_db()
+    assert incident.severity == Severity.SEV1
+    entry = incident.timeline.get(kind=EntryKind.SEVERITY)
+    assert entry.text == "Severity SEV4 → SEV1: CheckoutDown joined with severity=page."
+    assert (entry.at, entry.actor_name) == (later, f"integration:{integration.name}")
+
+    # Redelivered, nothing more happens; a milder alert joining does not lower it.
+    deliver(integration, [_firing(B, alertname="CheckoutDown", severity="page")], at=later)
+    deliver(integration, [_firing(C, severity="error")], at=later + timedelta(minutes=1))
+    incident.refresh_from_db()
+    assert incident.severity == Severity.SEV1
+    assert incident.timeline.filter(kind=EntryKind.SEVERITY).count() == 1
+
+
+def test_an_alert_of_the_incident_firing_again_keeps_a_severity_a_person_lowered(
+    integration, responder
+):
+    from incidents.services import incident_set_severity
+
+    deliver(integration, [_firing(A, severity="critical")])
+    incident = Incident.objects.get()
+    incident_set_severity(incident=incident, severity=Severity.SEV3, actor=Actor.of(responder))
+    deliver(integration, [_resolved(A, severity="critical")], at=T0 + timedelta(minutes=20))
+    deliver(
+        integration,
+        [_firing(A, severity="critical")],
+        at=datetime(2026, 11, 21, 16, 50, tzinfo=UTC),
+    )
+
+    incident.refresh_from_db()
+    assert incident.status == Status.INVESTIGATING
+    assert incident.severity == Severity.SEV3
