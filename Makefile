@@ -42,6 +42,11 @@ RUN_ENV := DJANGO_DEBUG=1 \
 	DJANGO_SECURE_HSTS_SECONDS=0 \
 	KEEL_BASE_URL=http://$(RUN_ADDR)
 
+# Without Redis, `make run` runs beat beside the server: each periodic task it sends runs
+# inside the beat process (tasks are in-process), on the same SQLite file.
+RUN_BEAT := env -u REDIS_URL -u DATABASE_URL $(RUN_ENV) $(BIN)/celery -A config beat \
+	--loglevel WARNING --schedule $(VENV)/celerybeat-schedule-embedded
+
 WORKER_ENV := DJANGO_DEBUG=1 \
 	DATABASE_URL='$(RUN_DATABASE_URL)' \
 	REDIS_URL='$(WORKER_REDIS_URL)' \
@@ -117,6 +122,7 @@ install-dev: $(STAMP_DEV)
 run: $(STAMP_RUN)
 	env -u REDIS_URL -u DATABASE_URL $(RUN_ENV) $(BIN)/python manage.py migrate --noinput
 	env -u REDIS_URL -u DATABASE_URL $(RUN_ENV) $(BIN)/python manage.py seed_demo
+	$(if $(RUN_REDIS_URL),,$(RUN_BEAT) & beat=$$!; trap 'kill $$beat 2>/dev/null' EXIT INT TERM;) \
 	env -u REDIS_URL -u DATABASE_URL $(RUN_ENV) $(BIN)/python manage.py runserver $(RUN_ADDR)
 
 test: $(STAMP_DEV)
