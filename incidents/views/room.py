@@ -3,6 +3,7 @@ form (redirect after success; on bad input the room is shown again with the erro
 to the field and the input kept); HTMX only refreshes the live parts."""
 
 import hashlib
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -80,6 +81,24 @@ def _stamp(timeline: list[TimelineEntry], alerts: list[Any]) -> str:
     return digest.hexdigest()[:16]
 
 
+def _actions_state(incident: Incident) -> str:
+    """What decides which actions the room offers: when it differs from the state the
+    page was loaded in, the header says the actions below are out of date."""
+    return f"{incident.status}.{int(incident.awaiting_acknowledgement)}"
+
+
+def _head_context(incident: Incident, loaded: str) -> dict[str, Any]:
+    current = _actions_state(incident)
+    if not re.fullmatch(r"[a-z]{1,20}\.[01]", loaded):
+        loaded = current
+    return {
+        "incident": incident,
+        "head_stamp": _head_stamp(incident) + ("" if loaded == current else "-stale"),
+        "actions_loaded": loaded,
+        "actions_stale": loaded != current,
+    }
+
+
 def _head_stamp(incident: Incident) -> str:
     """A digest of what the room's header shows; running durations tick in the browser and
     are left out, so an unchanged header is answered with 204 and not redrawn."""
@@ -130,7 +149,7 @@ def _room(
     room_forms["status"].fields["status"].choices = next_statuses  # type: ignore[attr-defined]
     context = {
         **_live_context(request, incident),
-        "head_stamp": _head_stamp(incident),
+        **_head_context(incident, _actions_state(incident)),
         "forms": room_forms,
         "next_statuses": next_statuses,
         "is_commander": incident.commander_id == request.user.pk,
@@ -167,10 +186,10 @@ def incident_head_live(request: HttpRequest, number: int) -> HttpResponse:
         incident = incident_head(user=request.user, number=number)
     except Incident.DoesNotExist:
         raise Http404(f"No incident INC-{number}.") from None
-    stamp = _head_stamp(incident)
-    if request.GET.get("v") == stamp:
+    context = _head_context(incident, request.GET.get("actions", ""))
+    if request.GET.get("v") == context["head_stamp"]:
         return HttpResponse(status=204)
-    return render(request, "incidents/_room_head.html", {"incident": incident, "head_stamp": stamp})
+    return render(request, "incidents/_room_head.html", context)
 
 
 def _room_url(incident: Incident) -> str:

@@ -95,3 +95,34 @@ def test_header_poll_needs_sign_in(client, responder):
     incident = incident_declare(actor=Actor.of(responder), title="Disk full", severity="SEV2")
     response = client.get(reverse("ui:incident-head", args=[incident.number]))
     assert response.status_code == 302
+
+
+def test_the_header_says_when_the_actions_below_are_out_of_date(client, responder, admin_user):
+    incident = incident_declare(actor=Actor.of(responder), title="Disk full", severity="SEV3")
+    client.force_login(responder)
+    page = client.get(reverse("ui:incident-room", args=[incident.number])).content.decode()
+    assert "Acknowledge</button>" in page
+    head_url = _head_url(page)
+
+    # A severity change does not change the actions offered: no notice.
+    incident_set_severity(incident=incident, severity=Severity.SEV2, actor=Actor.of(responder))
+    head = client.get(head_url).content.decode()
+    assert "SEV2" in head and "reload" not in head
+    head_url = _head_url(head)
+
+    # Someone else acknowledges: the Acknowledge button below is stale.
+    incident_acknowledge(incident=incident, actor=Actor.of(admin_user))
+    head = client.get(head_url).content.decode()
+    assert "Someone changed this incident since the page loaded" in head
+    assert f'<a href="/incidents/{incident.number}/">reload</a>' in head
+    # It stays said, without being redrawn, until the page is reloaded.
+    assert client.get(_head_url(head)).status_code == 204
+    fresh = client.get(reverse("ui:incident-room", args=[incident.number])).content.decode()
+    assert "Acknowledge</button>" not in fresh and "Someone changed" not in fresh
+
+
+def test_a_forged_actions_state_is_ignored(as_viewer, responder):
+    incident = incident_declare(actor=Actor.of(responder), title="Disk full", severity="SEV3")
+    url = reverse("ui:incident-head", args=[incident.number])
+    head = as_viewer.get(url, {"actions": '"><script>alert(1)</script>'}).content.decode()
+    assert "<script>" not in head and "Someone changed" not in head
