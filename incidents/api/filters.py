@@ -28,12 +28,32 @@ class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
     field_class = UtcIsoDateTimeField
 
 
+class StrictBooleanField(forms.Field):
+    """true/false (also 1/0, yes/no); anything else is a 400 instead of being ignored."""
+
+    VALUES = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+
+    def to_python(self, value):
+        if value in (None, ""):
+            return None
+        try:
+            return self.VALUES[str(value).strip().lower()]
+        except KeyError:
+            raise forms.ValidationError(
+                f"Enter true or false, not {str(value)[:40]!r}.", code="invalid"
+            ) from None
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
+
+
 class IncidentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     kind = django_filters.MultipleChoiceFilter(choices=Kind.choices)
     service = django_filters.CharFilter(field_name="services__slug", distinct=True)
-    open = django_filters.BooleanFilter(method="filter_open", label="open (not resolved/closed)")
+    open = StrictBooleanFilter(method="filter_open", label="open (not resolved/closed)")
     started_after = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="gte")
     started_before = UtcIsoDateTimeFilter(field_name="started_at", lookup_expr="lt")
     q = django_filters.CharFilter(method="filter_text", label="text in title or summary")

@@ -183,6 +183,8 @@ def test_list_is_newest_first_with_list_fields(viewer_api, catalogue):
         ("kind=manual", ["both", "login", "slow", "pay"]),
         ("open=true", ["drill", "both", "login"]),
         ("open=false", ["slow", "pay"]),
+        ("open=1", ["drill", "both", "login"]),
+        ("open=", ["drill", "both", "login", "slow", "pay"]),
         (f"started_after={iso(minutes(-20))}", ["drill", "both", "login"]),
         (f"started_before={iso(minutes(-20))}", ["slow", "pay"]),
         (
@@ -210,6 +212,7 @@ def test_list_filters(viewer_api, catalogue, query, expected):
         ("started_after=yesterday", "started_after"),
         ("started_before=2026-13-40", "started_before"),
         ("started_after=0001-01-01T00:00:00%2B05:00", "started_after"),
+        ("open=perhaps", "open"),
     ],
 )
 def test_bad_list_filters_are_400_json(viewer_api, catalogue, query, field):
