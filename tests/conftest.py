@@ -157,3 +157,13 @@ def page(request, chromium) -> Iterator[Any]:
     if report is not None and report.failed:
         save_screenshot(request, tab)
     context.close()
+
+
+@pytest.fixture
+def worker(transactional_db, settings) -> Iterator[None]:
+    """A real Celery worker on Redis (tests/celery_worker.py); tests using it are marked
+    `needs_redis`."""
+    from tests.celery_worker import running_worker
+
+    with running_worker(settings):
+        yield

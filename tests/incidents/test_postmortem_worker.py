@@ -1,45 +1,18 @@
 """Postmortems through a real Celery worker on Redis: resolving drafts, publishing renders."""
 
-import time
-from collections.abc import Callable, Iterator
-
 import pytest
-from celery.contrib.testing.worker import start_worker
-from django.conf import settings
 from django.contrib.auth.models import Group
 
-from config.celery import app as celery_app
 from incidents.actors import Actor
 from incidents.models import Postmortem, PostmortemPdf
 from incidents.services import incident_declare, incident_resolve
 from incidents.services import postmortems as pm
+from tests.celery_worker import needs_redis, wait_for
 from tests.incidents.factories import UserFactory
 
-pytestmark = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="needs REDIS_URL: the broker of the real worker"
-)
+pytestmark = needs_redis
 
-DEADLINE_SECONDS = 60
-
-
-@pytest.fixture
-def worker(transactional_db) -> Iterator[None]:
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
-        celery_app.control.purge()
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = eager
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"after {DEADLINE_SECONDS} s: {what}")
-        time.sleep(0.1)
+RENDER_SECONDS = 60  # a PDF render in the worker, on a busy 2-core machine
 
 
 @pytest.mark.timeout(180)
@@ -51,6 +24,7 @@ def test_resolving_drafts_and_publishing_renders_the_pdf_in_the_worker(worker, r
     wait_for(
         lambda: Postmortem.objects.filter(incident=incident).exists(),
         "the worker drafted no postmortem after the incident resolved",
+        seconds=RENDER_SECONDS,
     )
     postmortem = Postmortem.objects.get(incident=incident)
     assert postmortem.required is True and postmortem.due_at is not None
@@ -64,6 +38,7 @@ def test_resolving_drafts_and_publishing_renders_the_pdf_in_the_worker(worker, r
     wait_for(
         lambda: PostmortemPdf.objects.filter(postmortem=postmortem, version_number=1).exists(),
         "the worker rendered no PDF of version 1 after publication",
+        seconds=RENDER_SECONDS,
     )
     pdf = PostmortemPdf.objects.get(postmortem=postmortem, version_number=1)
     assert bytes(pdf.pdf).startswith(b"%PDF-")
@@ -90,6 +65,7 @@ def test_an_on_demand_pdf_is_queued_then_served(worker, responder):
     wait_for(
         lambda: PostmortemPdf.objects.filter(postmortem=postmortem, paper="letter").exists(),
         "the worker rendered no PDF after it was asked for",
+        seconds=RENDER_SECONDS,
     )
     second = client.get(url)
     assert second.status_code == 200 and second.content.startswith(b"%PDF-")

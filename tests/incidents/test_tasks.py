@@ -1,48 +1,19 @@
 """Ingestion through a real Celery worker on Redis: webhook in, incident out."""
 
-import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.test import Client
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from incidents.choices import DeliveryState, EntryKind, Status
 from incidents.models import Alert, Delivery, Incident
 from incidents.tasks import sweep
+from tests.celery_worker import needs_redis, wait_for
 from tests.incidents import payloads
 
-pytestmark = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="needs REDIS_URL: the broker of the real worker"
-)
-
-DEADLINE_SECONDS = 20
-
-
-@pytest.fixture
-def worker(transactional_db) -> Iterator[None]:
-    """A Celery worker thread consuming from Redis; stopped before the tables are flushed."""
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    try:
-        celery_app.control.purge()  # leftovers of an interrupted run must not leak in
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = eager
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    """Poll the database until condition() holds; fail with `what` after the deadline."""
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"after {DEADLINE_SECONDS} s: {what}")
-        time.sleep(0.1)
+pytestmark = needs_redis
 
 
 def post_webhook(token: str, body: bytes):

@@ -2,16 +2,13 @@
 acknowledge."""
 
 import time
-from collections.abc import Callable, Iterator
 from datetime import timedelta
 
 import pytest
 import redis
-from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 from django.utils import timezone
 
-from config.celery import app as celery_app
 from incidents.actors import Actor
 from incidents.choices import EntryKind
 from incidents.services import incident_acknowledge, incident_declare
@@ -19,34 +16,14 @@ from oncall.choices import EscalationState, TargetKind
 from oncall.models import Escalation, Page
 from oncall.services import StepSpec, TargetSpec, policy_update
 from oncall.tasks import escalation_step, escalations_due
+from tests.celery_worker import needs_redis, wait_for
 
-pytestmark = pytest.mark.skipif(
-    not settings.REDIS_URL, reason="needs REDIS_URL: the broker of the real worker"
-)
-
-DEADLINE_SECONDS = 20
+pytestmark = needs_redis
 
 
-@pytest.fixture
-def worker(transactional_db, settings) -> Iterator[None]:
+@pytest.fixture(autouse=True)
+def _mail(settings) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    eager = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    settings.CELERY_TASK_ALWAYS_EAGER = False
-    try:
-        celery_app.control.purge()
-        with start_worker(celery_app, pool="solo", perform_ping_check=False, loglevel="WARNING"):
-            yield
-    finally:
-        celery_app.conf.task_always_eager = eager
-
-
-def wait_for(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + DEADLINE_SECONDS
-    while not condition():
-        if time.monotonic() > deadline:
-            pytest.fail(f"after {DEADLINE_SECONDS} s: {what}")
-        time.sleep(0.1)
 
 
 def drain() -> None:
