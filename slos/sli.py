@@ -62,6 +62,16 @@ def floor_minute(at: datetime) -> datetime:
     return at.replace(second=0, microsecond=0)
 
 
+def _bad_minute(target: Any) -> Case:
+    """1 for a pushed minute with traffic whose good share is below the slice target."""
+    below = ExpressionWrapper(F("total") * Value(target), output_field=DecimalField())
+    return Case(
+        When(Q(total__gt=0) & Q(good__lt=below), then=1),
+        default=0,
+        output_field=IntegerField(),
+    )
+
+
 def _minute_filter(start: datetime, end: datetime, excluded: list[budget.Interval]) -> Q:
     # A bucket belongs to the period when its minute starts inside it.
     query = Q(minute__gte=start, minute__lt=end)
@@ -126,21 +136,7 @@ def _pushed(
     }
     if timeslices and slo.slice_seconds == 60:
         target = slo.slice_target
-        aggregates["bad_slices"] = Sum(
-            Case(
-                When(
-                    Q(total__gt=0)
-                    & Q(
-                        good__lt=ExpressionWrapper(
-                            F("total") * Value(target), output_field=DecimalField()
-                        )
-                    ),
-                    then=1,
-                ),
-                default=0,
-                output_field=IntegerField(),
-            )
-        )
+        aggregates["bad_slices"] = Sum(_bad_minute(target))
     found = rows.aggregate(**aggregates)
     if not found["rows"]:
         return None
@@ -297,21 +293,7 @@ def bucketed(
             .annotate(
                 sum_good=Sum("good"),
                 sum_total=Sum("total"),
-                slices=Sum(
-                    Case(
-                        When(
-                            Q(total__gt=0)
-                            & Q(
-                                good__lt=ExpressionWrapper(
-                                    F("total") * Value(target), output_field=DecimalField()
-                                )
-                            ),
-                            then=1,
-                        ),
-                        default=0,
-                        output_field=IntegerField(),
-                    )
-                ),
+                slices=Sum(_bad_minute(target)),
             )
             .order_by("bucket")
         )

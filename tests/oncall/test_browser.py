@@ -1,41 +1,17 @@
 """The schedule page in a real browser (Chromium via Playwright) against a live server:
 a conflicting override is explained next to its field, a good one shows on the timeline."""
 
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.conf import settings as django_settings
 from django.utils import timezone
 
 from oncall.models import Override
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
-CHROMIUM = "/usr/bin/chromium"
 PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def base_url(live_server, settings) -> Iterator[str]:
-    settings.ALLOWED_HOSTS = [*django_settings.ALLOWED_HOSTS, "127.0.0.1"]
-    yield f"http://127.0.0.1:{live_server.thread.port}"
-
-
-@pytest.fixture
-def page(monkeypatch) -> Iterator[object]:
-    sync_api = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
-        tab = browser.new_page(viewport={"width": 1280, "height": 900})
-        tab.set_default_timeout(15_000)
-        yield tab
-        browser.close()
 
 
 def test_adding_an_override_in_the_browser(page, base_url, schedule, ann, cat):

@@ -1,14 +1,9 @@
 """The SLO pages in a real browser (Chromium via Playwright) against a live server: on a
 phone-sized screen the wide tables scroll inside their box and the page itself does not."""
 
-from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.utils import timezone
-
-from slos.services import slo_evaluate
-from tests.slos.factories import SLOFactory, push_minutes
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -21,21 +16,10 @@ WIDEST_TABLE = """
 """
 
 
-def test_slo_pages_fit_a_phone(page, base_url, viewer, checkout):
+def test_slo_pages_fit_a_phone(page, base_url, viewer, checkout, evaluated):
     checkout.sla_objective = Decimal("99.5")
     checkout.save(update_fields=["sla_objective"])
-    now = timezone.now().replace(second=0, microsecond=0)
-    slo = SLOFactory(service=checkout, name="availability")
-    push_minutes(
-        slo,
-        now - timedelta(hours=3),
-        181,
-        good=1000,
-        total=1000,
-        now=now,
-        worse=(now - timedelta(hours=3), 10, 995),
-    )
-    slo_evaluate(slo=slo, at=now)
+    slo = evaluated
 
     page.goto(f"{base_url}/login/")
     page.get_by_label("Username").fill(viewer.username)

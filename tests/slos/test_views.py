@@ -14,26 +14,9 @@ from incidents.services import incident_declare
 from slos.models import WeeklyReport
 from slos.report import weekly_report_send, weekly_report_send_if_due
 from slos.services import slo_evaluate
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.slos.factories import SLOFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def evaluated(checkout):
-    now = timezone.now().replace(second=0, microsecond=0)
-    slo = SLOFactory(service=checkout, name="availability")
-    push_minutes(
-        slo,
-        now - timedelta(hours=3),
-        181,
-        good=1000,
-        total=1000,
-        now=now,
-        worse=(now - timedelta(hours=3), 10, 995),
-    )
-    slo_evaluate(slo=slo, at=now)
-    return slo
 
 
 def _login(client, user):
