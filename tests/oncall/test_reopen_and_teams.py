@@ -86,11 +86,15 @@ def test_a_reopened_incident_pages_the_current_on_call_again_from_step_one(
     assert paged_steps(incident) == [1, 1, 2]
     assert Page.objects.order_by("-id").first().user == cat
 
-    # Acknowledging through the page's link stops it.
+    # The page's link says nobody has it now; acknowledging through it stops the paging.
     path = acknowledge_url(newest).split("8000", 1)[-1]
     client = Client()
+    shown = client.get(path).content.decode()
+    assert "Reopened since it was first acknowledged" in shown
+    assert "Already acknowledged" not in shown
     assert client.post(path).status_code == 200
     assert Escalation.objects.get(pk=runs[1].pk).state == EscalationState.ACKNOWLEDGED
+    assert "Already acknowledged" in client.get(path).content.decode()
     run_overdue(django_capture_on_commit_callbacks, 60)
     assert paged_steps(incident) == [1, 1, 2]
 
