@@ -234,7 +234,7 @@ def _acknowledged(page: Page) -> bool:
     from .escalation import acknowledged_at
 
     if page.escalation is None:
-        return page.incident.acknowledged_at is not None
+        return page.incident.last_acknowledged_at is not None
     return acknowledged_at(page.escalation, page.incident) is not None
 
 
