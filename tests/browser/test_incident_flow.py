@@ -213,6 +213,11 @@ ACCESSIBILITY_PROBLEMS = """
     if (!(title && text(title)) && !named(el))
       problems.push('svg without a text alternative: ' + el.outerHTML.slice(0, 100));
   });
+  const ids = new Set();
+  document.querySelectorAll('[id]').forEach(el => {
+    if (ids.has(el.id)) problems.push('duplicate id: ' + el.id);
+    ids.add(el.id);
+  });
   const headings = Array.from(document.querySelectorAll('h1, h2, h3, h4, h5, h6')).filter(visible);
   if (!headings.length || headings[0].tagName !== 'H1') {
     const first = headings[0] ? headings[0].outerHTML.slice(0, 80) : 'none';
