@@ -11,6 +11,7 @@ from incidents.choices import EntryKind, Severity, Status
 from incidents.models import Alert, Incident, TimelineEntry
 from incidents.services import (
     incident_acknowledge,
+    incident_close,
     incident_declare,
     incident_reopen,
     incident_resolve,
@@ -515,3 +516,16 @@ def test_dashboard_runs_a_bounded_number_of_queries(
         for i in response.context[key]
     }
     assert len(shown) == 30
+
+
+def test_a_closed_incident_room_offers_no_lifecycle_actions_and_one_impact_heading(
+    as_responder, responder
+):
+    incident = _declare(responder, title="Old outage")
+    incident_resolve(incident=incident, actor=Actor.of(responder))
+    incident_close(incident=incident, actor=Actor.of(responder))
+    page = as_responder.get(reverse("ui:incident-room", args=[incident.number])).content.decode()
+    assert "actions-bar" not in page and "I'm the commander" not in page
+    assert "Add a note" in page  # a note can still be added
+    assert page.count("Error-budget impact</h2>") == 1
+    assert "No SLO of this incident's services is affected." in page

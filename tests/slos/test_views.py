@@ -87,7 +87,7 @@ def test_partials_render_at_risk_and_incident_impact(
     html = render_to_string(
         "slos/_incident_impact.html", {"user": viewer, "incident": incident}, request=request
     )
-    assert "Error-budget impact" in html and "live" in html
+    assert "checkout/availability" in html and "live" in html
 
 
 def test_weekly_report_by_email_once_and_on_its_page(settings, client, viewer, evaluated):
