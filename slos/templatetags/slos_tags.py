@@ -34,7 +34,10 @@ def budget_gauge(remaining: Decimal | None) -> SafeString:
 @register.simple_tag
 def budget_sparkline(history: list[list[str]] | None) -> SafeString:
     values = [float(v) for _, v in (history or [])]
-    return mark_safe(charts.sparkline(values))  # noqa: S308
+    line = charts.sparkline(values)
+    if not line:  # one point per hour of evaluation: a trend needs two
+        return mark_safe('<span class="muted" title="A trend shows after two hours">—</span>')
+    return mark_safe(line)  # noqa: S308
 
 
 @register.inclusion_tag("slos/_at_risk_list.html", takes_context=True)

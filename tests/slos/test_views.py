@@ -32,6 +32,8 @@ def test_list_shows_budget_tier_and_burn(client, viewer, evaluated):
     assert "72.2%" in html
     assert "Healthy" in html
     assert 'class="gauge"' in html
+    # One evaluation is one point of history: no trend line yet, and it says when.
+    assert 'title="A trend shows after two hours">—' in html
 
 
 def test_list_page_query_count_does_not_grow_with_slos(client, viewer, evaluated, checkout):
