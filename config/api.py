@@ -6,7 +6,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from rest_framework import exceptions, parsers, status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -104,26 +104,3 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if not wants_html(request):
         return JsonResponse({"message": f"CSRF check failed: {reason}"}, status=403)
     return _page(request, "403_csrf.html", 403, {"exception": message})
-
-
-def _has_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
-
-
-class JSONParser(parsers.JSONParser):
-    """JSON bodies, refusing the NUL character (\\u0000) in any key or string: PostgreSQL
-    cannot store it in text or jsonb, so it is a 400 here rather than a failure later."""
-
-    def parse(self, stream: Any, media_type: str | None = None, parser_context: Any = None) -> Any:
-        data = super().parse(stream, media_type, parser_context)
-        if _has_nul(data):
-            raise exceptions.ParseError(
-                "JSON strings and keys may not contain the NUL character (\\u0000)."
-            )
-        return data
