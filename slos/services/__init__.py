@@ -1,7 +1,13 @@
 """Every state change in the slos app, one service each."""
 
-from .catalog import service_create, service_slug, services_get_or_discover
-from .evaluation import SloFigures, slo_evaluate, slo_figures, slos_evaluate_all
+from .catalog import service_create, service_set_owner, service_slug, services_get_or_discover
+from .evaluation import (
+    SloFigures,
+    slo_burn_incident_link,
+    slo_evaluate,
+    slo_figures,
+    slos_evaluate_all,
+)
 from .events import events_push
 from .gate import GateReport, gate_bypass_create, gate_bypass_revoke, gate_check
 from .impact import incident_impacts_update
@@ -17,8 +23,10 @@ __all__ = [
     "gate_check",
     "incident_impacts_update",
     "service_create",
+    "service_set_owner",
     "service_slug",
     "services_get_or_discover",
+    "slo_burn_incident_link",
     "slo_create",
     "slo_delete",
     "slo_evaluate",

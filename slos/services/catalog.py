@@ -15,6 +15,13 @@ def service_create(*, slug: str, name: str = "", description: str = "") -> Servi
     return Service.objects.create(slug=slug, name=name or slug, description=description)
 
 
+def service_set_owner(*, service: Service, team: object | None) -> Service:
+    """The team that owns the service: its on-call is paged and it gets the SLO mail."""
+    service.owner = team  # type: ignore[assignment]
+    service.save(update_fields=["owner"])
+    return service
+
+
 def services_get_or_discover(*, label_values: set[str]) -> list[Service]:
     """The services named by alert labels, creating unknown ones as discovered."""
     slugs = {service_slug(v): v for v in label_values if service_slug(v)}

@@ -386,3 +386,31 @@ def slos_evaluate_all(*, at: datetime | None = None) -> int:
             update_fields=STATUS_FIELDS,
         )
     return count
+
+
+@transaction.atomic
+def slo_burn_incident_link(*, incident_id: int) -> int:
+    """An incident opened from a `KeelErrorBudgetBurn` alert (labels `service` and `slo`)
+    becomes its SLO's burn incident, so the per-minute evaluation joins it instead of
+    opening a second one. Returns how many SLOs were linked."""
+    from incidents.models import Alert
+
+    pairs = {
+        (labels.get("service"), labels.get("slo"))
+        for labels in Alert.objects.filter(incident_id=incident_id).values_list("labels", flat=True)
+    }
+    linked = 0
+    for service, name in sorted(p for p in pairs if p[0] and p[1]):
+        status = (
+            SloStatus.objects.select_for_update(of=("self",))
+            .select_related("burn_incident")
+            .filter(slo__service__slug=service, slo__name=name)
+            .first()
+        )
+        if status is None:
+            continue
+        if status.burn_incident is None or not status.burn_incident.is_open:
+            status.burn_incident_id = incident_id
+            status.save(update_fields=["burn_incident"])
+            linked += 1
+    return linked

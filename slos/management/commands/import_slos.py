@@ -11,7 +11,7 @@ from incidents.errors import IncidentError
 from oncall.models import Team
 
 from ...models import Service
-from ...services import service_create, slo_upsert
+from ...services import service_create, service_set_owner, slo_upsert
 from ...slo_files import SloFileError, SloSpec, parse
 
 
@@ -61,8 +61,7 @@ class Command(BaseCommand):
             team = Team.objects.filter(slug=spec.service_owner).first()
             if team is None:
                 raise CommandError(f"{spec.location}: owner: no team {spec.service_owner!r}")
-            service.owner = team
-            service.save(update_fields=["owner"])
+            service = service_set_owner(service=service, team=team)
         try:
             slo, created = slo_upsert(actor=actor, service=service, name=spec.name, **spec.fields())
         except IncidentError as error:
