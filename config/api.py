@@ -10,7 +10,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from incidents.errors import IncidentError
+from incidents.errors import IncidentConflict, IncidentError
 
 logger = logging.getLogger(__name__)
 
@@ -26,6 +26,15 @@ def _first_message(detail: Any) -> str:
 
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, IncidentConflict):
+        from incidents.api.serializers import TimelineEntrySerializer
+
+        conflict = {
+            "message": exc.message,
+            "version": exc.version,
+            "changes": TimelineEntrySerializer(exc.changes, many=True).data,
+        }
+        return Response(conflict, status=status.HTTP_409_CONFLICT)
     if isinstance(exc, IncidentError):
         body: dict[str, Any] = {"message": exc.message}
         if exc.field:

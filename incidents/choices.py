@@ -87,6 +87,15 @@ RECORDED_KINDS = (
     EntryKind.POSTMORTEM,
 )
 
+# Entries that change what the incident is (severity, status, roles, details, times); an
+# incident's version is the id of its newest one. Notes, alerts and pages do not count.
+STATE_KINDS = tuple(
+    kind
+    for kind in EntryKind.values
+    if kind
+    not in {EntryKind.NOTE, EntryKind.ALERT_FIRED, EntryKind.ALERT_RESOLVED, *RECORDED_KINDS}
+)
+
 
 DEFAULT_SEVERITY_MAPPING = {
     "page": Severity.SEV1.value,

@@ -11,6 +11,7 @@ from django.utils import timezone
 from slos.models import Service
 
 from .choices import Kind, ResolvePolicy, Severity, Status
+from .services.freshness import MAX_VERSION
 from .services.incidents import CORRECTABLE_TIMES
 
 DECLARED_KINDS = [(Kind.MANUAL.value, "Incident"), (Kind.DRILL.value, "Drill")]
@@ -43,12 +44,30 @@ class DeclareForm(forms.Form):
     )
 
 
-class StatusForm(forms.Form):
+class ActionForm(forms.Form):
+    """A room action: it carries the incident version the page was drawn from, so a change
+    made since to what the action depends on refuses it instead of being undone.
+
+    `state_fields` show the incident's state (redrawn from it after such a refusal); the
+    others are what the person typed and are kept."""
+
+    state_fields: tuple[str, ...] = ()
+
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=MAX_VERSION
+    )
+
+
+class StatusForm(ActionForm):
+    state_fields = ("status",)
+
     status = forms.ChoiceField(choices=Status.choices)
     note = forms.CharField(required=False, max_length=2000, label="Why")
 
 
-class SeverityForm(forms.Form):
+class SeverityForm(ActionForm):
+    state_fields = ("severity",)
+
     severity = forms.ChoiceField(choices=Severity.choices)
 
 
@@ -73,17 +92,21 @@ class UserField(forms.CharField):
         return user
 
 
-class ResponderForm(forms.Form):
+class ResponderForm(ActionForm):
+    state_fields = ("username",)
+
     username = UserField(label="Username", max_length=150)
 
 
-class DetailsForm(forms.Form):
+class DetailsForm(ActionForm):
+    state_fields = ("title", "summary", "services")
+
     title = forms.CharField(max_length=300)
     summary = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 4}))
     services = _services_field()
 
 
-class CorrectTimeForm(forms.Form):
+class CorrectTimeForm(ActionForm):
     field = forms.ChoiceField(
         label="Time",
         choices=[(name, name.replace("_", " ").capitalize()) for name in CORRECTABLE_TIMES],
@@ -96,11 +119,11 @@ class CorrectTimeForm(forms.Form):
     reason = forms.CharField(max_length=2000)
 
 
-class ResolveForm(forms.Form):
+class ResolveForm(ActionForm):
     note = forms.CharField(required=False, max_length=2000, label="Resolution note")
 
 
-class ReopenForm(forms.Form):
+class ReopenForm(ActionForm):
     reason = forms.CharField(required=False, max_length=2000)
 
 

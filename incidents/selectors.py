@@ -4,12 +4,13 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
 
 from accounts.roles import Role, require_role
 
 from . import metrics
-from .choices import Kind
+from .choices import STATE_KINDS, Kind
 from .models import Alert, Delivery, Incident, Integration, TimelineEntry
 
 
@@ -30,11 +31,26 @@ def incident_find(*, user: Any, number: int) -> Incident:
     return Incident.objects.get(number=number)
 
 
+def _with_version(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
+    """Annotate `version` (the id of the newest entry that changed the incident's state),
+    read in the same statement as the incident's fields, so a form drawn from them says
+    truly what it was based on."""
+    newest = (
+        TimelineEntry.objects.filter(incident=OuterRef("pk"), kind__in=STATE_KINDS)
+        .order_by("-id")
+        .values("id")[:1]
+    )
+    return queryset.annotate(
+        version=Coalesce(Subquery(newest, output_field=IntegerField()), Value(0))
+    )
+
+
 def incident_get(*, user: Any, number: int) -> Incident:
-    """One incident with its services, responders, alerts and timeline."""
+    """One incident with its services, responders, alerts, timeline and version."""
     require_role(user, Role.VIEWER)
     return (
-        Incident.objects.select_related("commander", "acknowledged_by", "integration", "previous")
+        _with_version(Incident.objects)
+        .select_related("commander", "acknowledged_by", "integration", "previous")
         .prefetch_related(
             "services",
             "responders",
@@ -54,7 +70,8 @@ def incident_head(*, user: Any, number: int) -> Incident:
     alerts and timeline."""
     require_role(user, Role.VIEWER)
     return (
-        Incident.objects.select_related("commander", "acknowledged_by", "integration", "previous")
+        _with_version(Incident.objects)
+        .select_related("commander", "acknowledged_by", "integration", "previous")
         .prefetch_related("services", "responders")
         .get(number=number)
     )

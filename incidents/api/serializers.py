@@ -10,6 +10,7 @@ from slos.models import Service
 
 from ..choices import TRANSITIONS, Kind, ResolvePolicy, Severity, Status
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
+from ..services.freshness import MAX_VERSION
 from ..services.incidents import CORRECTABLE_TIMES
 
 User = get_user_model()
@@ -107,6 +108,12 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
 
 
 class IncidentDetailSerializer(IncidentSerializer):
+    version = serializers.IntegerField(
+        read_only=True,
+        help_text="The incident's version: the id of the newest timeline entry that changed "
+        "its state (notes, alerts and pages do not). Send it back as `if_version` (or in an "
+        "If-Match header) with a change, so a change based on an older state is refused.",
+    )
     responders = _read_only_slug("username", many=True)
     acknowledged_by = _read_only_slug("username", allow_null=True)
     integration = _read_only_slug("name", allow_null=True)
@@ -118,6 +125,7 @@ class IncidentDetailSerializer(IncidentSerializer):
     class Meta(IncidentSerializer.Meta):
         fields = [
             *IncidentSerializer.Meta.fields,
+            "version",
             "responders",
             "acknowledged_by",
             "integration",
@@ -144,26 +152,47 @@ class IncidentDeclareSerializer(serializers.Serializer):
     commander = UsernameField(required=False, allow_null=True)
 
 
-class IncidentEditSerializer(serializers.Serializer):
+class BasedOnSerializer(serializers.Serializer):
+    """A change that can say which version of the incident it is based on."""
+
+    if_version = serializers.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=MAX_VERSION,
+        help_text="The incident `version` this change is based on (optional; an If-Match "
+        "header does the same). If what this change depends on changed since, nothing is "
+        "changed and the answer is 409 naming the change and who made it. Another "
+        "severity, status, commander or edit of the same field conflicts; a note, an "
+        "alert or a page does not.",
+    )
+
+
+class IncidentConflictSerializer(serializers.Serializer):
+    message = serializers.CharField(help_text="What changed since, and who changed it.")
+    version = serializers.IntegerField(help_text="The incident's current version.")
+    changes = TimelineEntrySerializer(many=True, help_text="The entries that changed it.")
+
+
+class IncidentEditSerializer(BasedOnSerializer):
     title = serializers.CharField(max_length=300, required=False)
     summary = serializers.CharField(required=False, allow_blank=True)
     services = ServiceSlugField(many=True, required=False)
 
 
-class StatusSerializer(serializers.Serializer):
+class StatusSerializer(BasedOnSerializer):
     status = serializers.ChoiceField(choices=Status.choices)
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class SeveritySerializer(serializers.Serializer):
+class SeveritySerializer(BasedOnSerializer):
     severity = serializers.ChoiceField(choices=Severity.choices)
 
 
-class CommanderSerializer(serializers.Serializer):
+class CommanderSerializer(BasedOnSerializer):
     username = UsernameField(allow_null=True, help_text="null clears the commander")
 
 
-class ResponderSerializer(serializers.Serializer):
+class ResponderSerializer(BasedOnSerializer):
     username = UsernameField()
 
 
@@ -172,15 +201,15 @@ class NoteSerializer(serializers.Serializer):
     pinned = serializers.BooleanField(default=False)
 
 
-class ResolveSerializer(serializers.Serializer):
+class ResolveSerializer(BasedOnSerializer):
     note = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class ReopenSerializer(serializers.Serializer):
+class ReopenSerializer(BasedOnSerializer):
     reason = serializers.CharField(required=False, allow_blank=True, default="")
 
 
-class CorrectTimeSerializer(serializers.Serializer):
+class CorrectTimeSerializer(BasedOnSerializer):
     field = serializers.ChoiceField(choices=CORRECTABLE_TIMES)
     value = serializers.DateTimeField()
     reason = serializers.CharField(max_length=1000)

@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -28,6 +29,37 @@ def _valid(serializer_class: type[Serializer], request: Request) -> dict[str, An
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+IF_MATCH = OpenApiParameter(
+    "If-Match",
+    OpenApiTypes.STR,
+    OpenApiParameter.HEADER,
+    required=False,
+    description='The incident version this change is based on, e.g. "1234" (as the ETag '
+    "of the incident's detail); the same as `if_version` in the body.",
+)
+
+
+def _changes(request_serializer: Any) -> dict[str, Any]:
+    """The OpenAPI description of a change that may be refused as stale."""
+    return {
+        "request": request_serializer,
+        "parameters": [IF_MATCH],
+        "responses": {200: s.IncidentDetailSerializer, 409: s.IncidentConflictSerializer},
+    }
+
+
+def _based_on(request: Request, data: dict[str, Any]) -> int | None:
+    """The version a change is based on: `if_version` in the body, or an If-Match header."""
+    version = data.pop("if_version", None)
+    header = request.headers.get("If-Match", "").strip()
+    if version is not None or not header or header == "*":
+        return version
+    text = header.removeprefix("W/").strip('"')
+    if not text.isascii() or not text.isdigit() or len(text) > 19:
+        raise ValidationError({"If-Match": ['Give the incident version, e.g. "1234".']})
+    return int(text)
 
 
 def _number(value: str) -> int:
@@ -65,7 +97,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
         fresh = selectors.incident_get(user=self.request.user, number=incident.number)
-        return Response(s.IncidentDetailSerializer(fresh).data, status=code)
+        response = Response(s.IncidentDetailSerializer(fresh).data, status=code)
+        response["ETag"] = f'"{fresh.version}"'  # type: ignore[attr-defined]
+        return response
 
     @property
     def actor(self) -> Actor:
@@ -82,60 +116,75 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         incident = services.incident_declare(actor=self.actor, **data)
         return self._detail(incident, status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.IncidentEditSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.IncidentEditSerializer))
     def partial_update(self, request: Request, number: str) -> Response:
         """Edit title, summary or services."""
         data = _valid(s.IncidentEditSerializer, request)
         incident = services.incident_update_details(
-            incident=self.get_object(), actor=self.actor, **data
+            incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data), **data
         )
         return self._detail(incident)
 
-    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.BasedOnSerializer))
     @action(detail=True, methods=["post"])
     def acknowledge(self, request: Request, number: str) -> Response:
+        data = _valid(s.BasedOnSerializer, request)
         return self._detail(
-            services.incident_acknowledge(incident=self.get_object(), actor=self.actor)
+            services.incident_acknowledge(
+                incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data)
+            )
         )
 
-    @extend_schema(request=s.StatusSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.StatusSerializer))
     @action(detail=True, methods=["post"])
     def status(self, request: Request, number: str) -> Response:
         data = _valid(s.StatusSerializer, request)
         incident = services.incident_set_status(
-            incident=self.get_object(), actor=self.actor, **data
+            incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data), **data
         )
         return self._detail(incident)
 
-    @extend_schema(request=s.SeveritySerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.SeveritySerializer))
     @action(detail=True, methods=["post"])
     def severity(self, request: Request, number: str) -> Response:
+        """Change the severity. With `if_version`, a severity changed since (by a person or
+        by a joining alert) refuses the change with 409."""
         data = _valid(s.SeveritySerializer, request)
         incident = services.incident_set_severity(
-            incident=self.get_object(), actor=self.actor, **data
+            incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data), **data
         )
         return self._detail(incident)
 
-    @extend_schema(request=s.CommanderSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.CommanderSerializer))
     @action(detail=True, methods=["post"])
     def commander(self, request: Request, number: str) -> Response:
         data = _valid(s.CommanderSerializer, request)
         incident = services.incident_assign_commander(
-            incident=self.get_object(), commander=data["username"], actor=self.actor
+            incident=self.get_object(),
+            commander=data["username"],
+            actor=self.actor,
+            based_on=_based_on(request, data),
         )
         return self._detail(incident)
 
-    @extend_schema(request=s.ResponderSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.ResponderSerializer))
     @action(detail=True, methods=["post"])
     def responders(self, request: Request, number: str) -> Response:
         """Add a responder."""
         data = _valid(s.ResponderSerializer, request)
         incident = services.incident_add_responder(
-            incident=self.get_object(), user=data["username"], actor=self.actor
+            incident=self.get_object(),
+            user=data["username"],
+            actor=self.actor,
+            based_on=_based_on(request, data),
         )
         return self._detail(incident)
 
-    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(
+        request=None,
+        parameters=[IF_MATCH],
+        responses={200: s.IncidentDetailSerializer, 409: s.IncidentConflictSerializer},
+    )
     @action(
         detail=True,
         methods=["delete"],
@@ -147,7 +196,10 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         serializer = s.ResponderSerializer(data={"username": username})
         serializer.is_valid(raise_exception=True)
         incident = services.incident_remove_responder(
-            incident=self.get_object(), user=serializer.validated_data["username"], actor=self.actor
+            incident=self.get_object(),
+            user=serializer.validated_data["username"],
+            actor=self.actor,
+            based_on=_based_on(request, {}),
         )
         return self._detail(incident)
 
@@ -158,32 +210,41 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         entry = services.incident_add_note(incident=self.get_object(), actor=self.actor, **data)
         return Response(s.TimelineEntrySerializer(entry).data, status=status.HTTP_201_CREATED)
 
-    @extend_schema(request=s.ResolveSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.ResolveSerializer))
     @action(detail=True, methods=["post"])
     def resolve(self, request: Request, number: str) -> Response:
         data = _valid(s.ResolveSerializer, request)
-        incident = services.incident_resolve(incident=self.get_object(), actor=self.actor, **data)
+        incident = services.incident_resolve(
+            incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data), **data
+        )
         return self._detail(incident)
 
-    @extend_schema(request=s.ReopenSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.ReopenSerializer))
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, number: str) -> Response:
         data = _valid(s.ReopenSerializer, request)
-        incident = services.incident_reopen(incident=self.get_object(), actor=self.actor, **data)
+        incident = services.incident_reopen(
+            incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data), **data
+        )
         return self._detail(incident)
 
-    @extend_schema(request=None, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.BasedOnSerializer))
     @action(detail=True, methods=["post"])
     def close(self, request: Request, number: str) -> Response:
-        return self._detail(services.incident_close(incident=self.get_object(), actor=self.actor))
+        data = _valid(s.BasedOnSerializer, request)
+        return self._detail(
+            services.incident_close(
+                incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data)
+            )
+        )
 
-    @extend_schema(request=s.CorrectTimeSerializer, responses=s.IncidentDetailSerializer)
+    @extend_schema(**_changes(s.CorrectTimeSerializer))
     @action(detail=True, methods=["post"], url_path="correct-time")
     def correct_time(self, request: Request, number: str) -> Response:
         """Correct started/detected/acknowledged/resolved time, with a reason."""
         data = _valid(s.CorrectTimeSerializer, request)
         incident = services.incident_correct_time(
-            incident=self.get_object(), actor=self.actor, **data
+            incident=self.get_object(), actor=self.actor, based_on=_based_on(request, data), **data
         )
         return self._detail(incident)
 

@@ -1,20 +1,17 @@
 """Every state change in the incidents app, one service each."""
 
+from .details import incident_update_details
 from .incidents import (
     incident_acknowledge,
     incident_add_note,
-    incident_add_responder,
-    incident_assign_commander,
     incident_close,
     incident_correct_time,
     incident_declare,
     incident_record,
-    incident_remove_responder,
     incident_reopen,
     incident_resolve,
     incident_set_severity,
     incident_set_status,
-    incident_update_details,
     timeline_entry_set_pinned,
 )
 from .ingestion import (
@@ -31,6 +28,7 @@ from .integrations import (
     integration_set_enabled,
     integration_update,
 )
+from .roles import incident_add_responder, incident_assign_commander, incident_remove_responder
 
 __all__ = [
     "alerts_resolve_quiet",

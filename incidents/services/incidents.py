@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.roles import Role
+from accounts.roles import Role, role_of
 from slos.models import Service
 
 from ..actors import Actor
@@ -24,6 +24,7 @@ from ..choices import (
 from ..errors import IncidentError
 from ..models import Incident, NumberSequence, TimelineEntry
 from ..signals import incident_changed_on_commit
+from .freshness import refuse_if_stale
 
 CORRECTABLE_TIMES = ("started_at", "detected_at", "acknowledged_at", "resolved_at")
 # Guards metrics against a mistyped year (0001-01-01 would dwarf every other duration).
@@ -86,6 +87,19 @@ def _lock(incident: Incident) -> Incident:
     return Incident.objects.select_for_update().get(pk=incident.pk)
 
 
+def check_can_hold_a_role(user: Any, *, field: str) -> None:
+    """Refuse a user who cannot act on incidents (a viewer) as commander or responder:
+    they could neither acknowledge nor change anything in the incident they lead."""
+    if not user.is_active:
+        raise IncidentError(f"{user.get_username()} is not an active user.", field=field)
+    if role_of(user) < Role.RESPONDER:
+        raise IncidentError(
+            f"{user.get_username()} is a viewer; only responders and admins can be incident "
+            "commanders or responders.",
+            field=field,
+        )
+
+
 @transaction.atomic
 def incident_declare(
     *,
@@ -108,6 +122,8 @@ def incident_declare(
         raise IncidentError("Declared incidents are of kind 'manual' or 'drill'.", field="kind")
     if started_at and started_at > now:
         raise IncidentError("The start cannot be in the future.", field="started_at")
+    if commander is not None:
+        check_can_hold_a_role(commander, field="commander")
     incident = Incident.objects.create(
         number=next_incident_number(),
         title=title.strip()[:300],
@@ -133,20 +149,28 @@ def incident_declare(
 
 @transaction.atomic
 def incident_acknowledge(
-    *, incident: Incident, actor: Actor, at: datetime | None = None
+    *,
+    incident: Incident,
+    actor: Actor,
+    at: datetime | None = None,
+    based_on: int | None = None,
 ) -> Incident:
     """Acknowledge: someone is on it. Acknowledging twice keeps the first time.
 
     A reopened incident asks for acknowledgement again: that one stops the paging the
-    reopen restarted, while `acknowledged_at` (and so MTTA) keeps the first."""
+    reopen restarted, while `acknowledged_at` (and so MTTA) keeps the first.
+
+    `based_on` (here and in every change below) is the incident version the caller's view
+    was drawn from; see freshness.refuse_if_stale."""
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
+    if incident.is_open and incident.last_acknowledged_at is not None:
+        return incident
+    refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if not incident.is_open:
         raise IncidentError(
             f"{incident.reference} is {incident.status}; only open incidents can be acknowledged."
         )
-    if incident.last_acknowledged_at is not None:
-        return incident
     now = _now(at)
     again = incident.acknowledged_at is not None
     fields = ["last_acknowledged_at", "updated_at"]
@@ -196,7 +220,13 @@ def _set_status(
 
 @transaction.atomic
 def incident_set_status(
-    *, incident: Incident, status: str, actor: Actor, note: str = "", at: datetime | None = None
+    *,
+    incident: Incident,
+    status: str,
+    actor: Actor,
+    note: str = "",
+    at: datetime | None = None,
+    based_on: int | None = None,
 ) -> Incident:
     """Change status along a legal transition (closing and reopening have their own services)."""
     actor.require(Role.RESPONDER)
@@ -205,6 +235,7 @@ def incident_set_status(
         raise IncidentError(f"Unknown status {status!r}.", field="status")
     if status == incident.status:
         return incident
+    refuse_if_stale(incident, based_on=based_on, depends_on={"status"}, field="status")
     if status == Status.CLOSED:
         return incident_close(incident=incident, actor=actor, at=at)
     if incident.status == Status.RESOLVED and status == Status.INVESTIGATING:
@@ -222,10 +253,16 @@ def incident_set_status(
 
 @transaction.atomic
 def incident_resolve(
-    *, incident: Incident, actor: Actor, note: str = "", at: datetime | None = None
+    *,
+    incident: Incident,
+    actor: Actor,
+    note: str = "",
+    at: datetime | None = None,
+    based_on: int | None = None,
 ) -> Incident:
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
+    refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if not incident.is_open:
         raise IncidentError(f"{incident.reference} is already {incident.status}.", field="status")
     text = f"{actor.name} resolved the incident." + (f" {note}" if note else "")
@@ -234,11 +271,17 @@ def incident_resolve(
 
 @transaction.atomic
 def incident_reopen(
-    *, incident: Incident, actor: Actor, reason: str = "", at: datetime | None = None
+    *,
+    incident: Incident,
+    actor: Actor,
+    reason: str = "",
+    at: datetime | None = None,
+    based_on: int | None = None,
 ) -> Incident:
     """Reopen a resolved incident (a closed one stays closed: declare a new one)."""
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
+    refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if incident.status != Status.RESOLVED:
         raise IncidentError(
             f"Only resolved incidents can be reopened; {incident.reference} is {incident.status}.",
@@ -276,10 +319,13 @@ def incident_reopen(
 
 
 @transaction.atomic
-def incident_close(*, incident: Incident, actor: Actor, at: datetime | None = None) -> Incident:
+def incident_close(
+    *, incident: Incident, actor: Actor, at: datetime | None = None, based_on: int | None = None
+) -> Incident:
     """Close a resolved incident (after its follow-up is done)."""
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
+    refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if incident.status != Status.RESOLVED:
         raise IncidentError(
             f"Resolve {incident.reference} before closing it (it is {incident.status}).",
@@ -308,14 +354,17 @@ def incident_set_severity(
     actor: Actor,
     at: datetime | None = None,
     reason: str = "",
+    based_on: int | None = None,
 ) -> Incident:
+    """Change the severity; a stale form (a severity changed since) is refused."""
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
     _check_severity(severity)
-    if incident.status == Status.CLOSED:
-        raise IncidentError(f"{incident.reference} is closed.")
     if severity == incident.severity:
         return incident
+    refuse_if_stale(incident, based_on=based_on, depends_on={"severity"}, field="severity")
+    if incident.status == Status.CLOSED:
+        raise IncidentError(f"{incident.reference} is closed.")
     previous = incident.severity
     incident.severity = severity
     incident.save(update_fields=["severity", "updated_at"])
@@ -328,76 +377,6 @@ def incident_set_severity(
         data={"from": previous, "to": severity, **({"reason": reason} if reason else {})},
     )
     incident_changed_on_commit(incident.pk, "severity")
-    return incident
-
-
-@transaction.atomic
-def incident_assign_commander(
-    *, incident: Incident, commander: Any, actor: Actor, at: datetime | None = None
-) -> Incident:
-    """Make `commander` the incident commander (None: nobody)."""
-    actor.require(Role.RESPONDER)
-    incident = _lock(incident)
-    if commander is not None and not commander.is_active:
-        raise IncidentError(f"{commander.get_username()} is not an active user.", field="commander")
-    if incident.commander_id == (commander.pk if commander else None):
-        return incident
-    incident.commander = commander
-    incident.save(update_fields=["commander", "updated_at"])
-    name = commander.get_username() if commander else None
-    _entry(
-        incident,
-        kind=EntryKind.ROLE,
-        actor=actor,
-        at=_now(at),
-        text=f"{name} is now the incident commander." if name else "No incident commander.",
-        data={"role": "commander", "user": name},
-    )
-    incident_changed_on_commit(incident.pk, "roles")
-    return incident
-
-
-@transaction.atomic
-def incident_add_responder(
-    *, incident: Incident, user: Any, actor: Actor, at: datetime | None = None
-) -> Incident:
-    actor.require(Role.RESPONDER)
-    incident = _lock(incident)
-    if not user.is_active:
-        raise IncidentError(f"{user.get_username()} is not an active user.", field="username")
-    if incident.responders.filter(pk=user.pk).exists():
-        return incident
-    incident.responders.add(user)
-    _entry(
-        incident,
-        kind=EntryKind.ROLE,
-        actor=actor,
-        at=_now(at),
-        text=f"{user.get_username()} joined as a responder.",
-        data={"role": "responder", "user": user.get_username(), "added": True},
-    )
-    incident_changed_on_commit(incident.pk, "roles")
-    return incident
-
-
-@transaction.atomic
-def incident_remove_responder(
-    *, incident: Incident, user: Any, actor: Actor, at: datetime | None = None
-) -> Incident:
-    actor.require(Role.RESPONDER)
-    incident = _lock(incident)
-    if not incident.responders.filter(pk=user.pk).exists():
-        raise IncidentError(f"{user.get_username()} is not a responder.", field="username")
-    incident.responders.remove(user)
-    _entry(
-        incident,
-        kind=EntryKind.ROLE,
-        actor=actor,
-        at=_now(at),
-        text=f"{user.get_username()} left the responders.",
-        data={"role": "responder", "user": user.get_username(), "added": False},
-    )
-    incident_changed_on_commit(incident.pk, "roles")
     return incident
 
 
@@ -424,52 +403,6 @@ def incident_add_note(
 
 
 @transaction.atomic
-def incident_update_details(
-    *,
-    incident: Incident,
-    actor: Actor,
-    title: str | None = None,
-    summary: str | None = None,
-    services: Iterable[Service] | None = None,
-    at: datetime | None = None,
-) -> Incident:
-    """Edit the title, summary or affected services."""
-    actor.require(Role.RESPONDER)
-    incident = _lock(incident)
-    changes: dict[str, Any] = {}
-    fields = ["updated_at"]
-    if title is not None and title.strip() != incident.title:
-        if not title.strip():
-            raise IncidentError("A title is required.", field="title")
-        changes["title"] = {"from": incident.title, "to": title.strip()[:300]}
-        incident.title = title.strip()[:300]
-        fields.append("title")
-    if summary is not None and summary != incident.summary:
-        changes["summary"] = {"changed": True}
-        incident.summary = summary
-        fields.append("summary")
-    if services is not None:
-        new = sorted(s.slug for s in services)
-        old = sorted(incident.services.values_list("slug", flat=True))
-        if new != old:
-            incident.services.set(list(services))
-            changes["services"] = {"from": old, "to": new}
-    if not changes:
-        return incident
-    incident.save(update_fields=fields)
-    _entry(
-        incident,
-        kind=EntryKind.EDITED,
-        actor=actor,
-        at=_now(at),
-        text=f"{actor.name} edited the {', '.join(changes)}.",
-        data=changes,
-    )
-    incident_changed_on_commit(incident.pk, "details")
-    return incident
-
-
-@transaction.atomic
 def incident_correct_time(
     *,
     incident: Incident,
@@ -478,6 +411,7 @@ def incident_correct_time(
     reason: str,
     actor: Actor,
     at: datetime | None = None,
+    based_on: int | None = None,
 ) -> Incident:
     """Correct one of the times MTTx is made of, with a reason kept on the timeline."""
     actor.require(Role.RESPONDER)
@@ -485,6 +419,7 @@ def incident_correct_time(
     now = _now(at)
     if field not in CORRECTABLE_TIMES:
         raise IncidentError(f"Only {', '.join(CORRECTABLE_TIMES)} can be corrected.", field="field")
+    refuse_if_stale(incident, based_on=based_on, depends_on={f"time:{field}"}, field="value")
     if not reason.strip():
         raise IncidentError("Say why the time is corrected.", field="reason")
     if timezone.is_naive(value):

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,8 +19,9 @@ from django.views.decorators.http import require_POST
 from .. import services
 from ..actors import Actor
 from ..choices import OPEN_STATUSES, TRANSITIONS, Status
-from ..errors import IncidentError
+from ..errors import IncidentConflict, IncidentError
 from ..forms import (
+    ActionForm,
     CorrectTimeForm,
     DeclareForm,
     DetailsForm,
@@ -36,6 +38,9 @@ from ..selectors import incident_get, incident_head
 from .common import attach_error, find_incident, html_not_found
 
 FORMS: dict[str, type[forms.Form]] = {
+    "acknowledge": ActionForm,
+    "command": ActionForm,
+    "close": ActionForm,
     "status": StatusForm,
     "severity": SeverityForm,
     "note": NoteForm,
@@ -123,8 +128,24 @@ def _head_stamp(incident: Incident) -> str:
     return hashlib.sha256("\x1f".join(shown).encode()).hexdigest()[:16]
 
 
+def _redrawn(form: forms.Form, initial: dict[str, Any], message: str) -> forms.Form:
+    """The form refused as stale, drawn again from the incident's current state (what the
+    person typed in other fields kept) with the refusal above it."""
+    state = set(getattr(form, "state_fields", ()))
+    kept = {k: v for k, v in form.cleaned_data.items() if k not in state and k != "version"}
+    fresh = type(form)(initial={**kept, **initial}, prefix=form.prefix)
+    fresh.cleaned_data = {}
+    fresh._errors = ErrorDict()
+    fresh.add_error(None, message)
+    return fresh
+
+
 def _room(
-    request: HttpRequest, number: int, bound: dict[str, forms.Form] | None = None, status: int = 200
+    request: HttpRequest,
+    number: int,
+    bound: dict[str, forms.Form] | None = None,
+    status: int = 200,
+    conflict: IncidentConflict | None = None,
 ) -> HttpResponse:
     incident = _load(request, number)
     bound = bound or {}
@@ -137,10 +158,13 @@ def _room(
             "services": services_ids,
         },
     }
-    room_forms = {
-        name: bound.get(name) or form_class(initial=initial.get(name), prefix=name)
-        for name, form_class in FORMS.items()
-    }
+    room_forms: dict[str, forms.Form] = {}
+    for name, form_class in FORMS.items():
+        current = {**initial.get(name, {}), "version": incident.version}  # type: ignore[attr-defined]
+        form = bound.get(name)
+        if form is not None and conflict is not None:
+            form = _redrawn(form, current, conflict.message)
+        room_forms[name] = form or form_class(initial=current, prefix=name)
     next_statuses = [
         (value, Status(value).label)
         for value in TRANSITIONS[incident.status]
@@ -152,6 +176,7 @@ def _room(
         **_head_context(incident, _actions_state(incident)),
         "forms": room_forms,
         "next_statuses": next_statuses,
+        "version": incident.version,  # type: ignore[attr-defined]
         "is_commander": incident.commander_id == request.user.pk,
         "is_responder": any(u.pk == request.user.pk for u in incident.responders.all()),
         "open": incident.is_open,
@@ -199,29 +224,38 @@ def _room_url(incident: Incident) -> str:
 Apply = Callable[[Incident, dict[str, Any], Actor], Any]
 
 
-def _act(
-    request: HttpRequest, number: int, name: str | None, apply: Apply, done: str
-) -> HttpResponse:
-    """Validate the named form (if any), call one service, redirect back to the room."""
+def _act(request: HttpRequest, number: int, name: str, apply: Apply, done: str) -> HttpResponse:
+    """Validate the named form, call one service, redirect back to the room. A change based
+    on a stale page is refused: the room is drawn again from the current state (409)."""
     incident = find_incident(request.user, number)
-    form = FORMS[name](request.POST, prefix=name) if name else None
-    if form is None or form.is_valid():
-        data = form.cleaned_data if form is not None else {}
+    form = FORMS[name](request.POST, prefix=name)
+    if form.is_valid():
         try:
-            apply(incident, data, Actor.of(request.user))
+            apply(incident, form.cleaned_data, Actor.of(request.user))
+        except IncidentConflict as conflict:
+            if not _shows_errors(form):
+                messages.error(request, conflict.message)
+            return _room(request, number, bound={name: form}, status=409, conflict=conflict)
         except IncidentError as exc:
-            if form is None:
+            if not _shows_errors(form):
                 messages.error(request, exc.message)
                 return redirect(_room_url(incident))
             attach_error(form, exc)
         else:
             messages.success(request, done)
             return redirect(_room_url(incident))
-    assert name is not None and form is not None
+    elif not _shows_errors(form):
+        messages.error(request, "This form was damaged; reload the page and try again.")
+        return redirect(_room_url(incident))
     return _room(request, number, bound={name: form}, status=400)
 
 
-def _action(name: str | None, apply: Apply, done: str) -> Callable[..., HttpResponse]:
+def _shows_errors(form: forms.Form) -> bool:
+    """Whether the form has fields of its own to show an error with (a bare button does not)."""
+    return any(not field.is_hidden for field in form)
+
+
+def _action(name: str, apply: Apply, done: str) -> Callable[..., HttpResponse]:
     """A room action as a view: a signed-in POST that goes through `_act`, a missing incident
     answered with a page."""
 
@@ -235,35 +269,43 @@ def _action(name: str | None, apply: Apply, done: str) -> Callable[..., HttpResp
 
 
 acknowledge = _action(
-    None,
-    lambda i, d, a: services.incident_acknowledge(incident=i, actor=a),
+    "acknowledge",
+    lambda i, d, a: services.incident_acknowledge(incident=i, actor=a, based_on=d["version"]),
     "Acknowledged.",
 )
 set_status = _action(
     "status",
     lambda i, d, a: services.incident_set_status(
-        incident=i, status=d["status"], note=d["note"], actor=a
+        incident=i, status=d["status"], note=d["note"], actor=a, based_on=d["version"]
     ),
     "Status changed.",
 )
 set_severity = _action(
     "severity",
-    lambda i, d, a: services.incident_set_severity(incident=i, severity=d["severity"], actor=a),
+    lambda i, d, a: services.incident_set_severity(
+        incident=i, severity=d["severity"], actor=a, based_on=d["version"]
+    ),
     "Severity changed.",
 )
 take_command = _action(
-    None,
-    lambda i, d, a: services.incident_assign_commander(incident=i, commander=a.user, actor=a),
+    "command",
+    lambda i, d, a: services.incident_assign_commander(
+        incident=i, commander=a.user, actor=a, based_on=d["version"]
+    ),
     "You are the incident commander.",
 )
 add_responder = _action(
     "responder",
-    lambda i, d, a: services.incident_add_responder(incident=i, user=d["username"], actor=a),
+    lambda i, d, a: services.incident_add_responder(
+        incident=i, user=d["username"], actor=a, based_on=d["version"]
+    ),
     "Responder added.",
 )
 remove_responder = _action(
     "responder",
-    lambda i, d, a: services.incident_remove_responder(incident=i, user=d["username"], actor=a),
+    lambda i, d, a: services.incident_remove_responder(
+        incident=i, user=d["username"], actor=a, based_on=d["version"]
+    ),
     "Responder removed.",
 )
 add_note = _action(
@@ -276,30 +318,44 @@ add_note = _action(
 edit_details = _action(
     "details",
     lambda i, d, a: services.incident_update_details(
-        incident=i, title=d["title"], summary=d["summary"], services=list(d["services"]), actor=a
+        incident=i,
+        title=d["title"],
+        summary=d["summary"],
+        services=list(d["services"]),
+        actor=a,
+        based_on=d["version"],
     ),
     "Details saved.",
 )
 correct_time = _action(
     "correct",
     lambda i, d, a: services.incident_correct_time(
-        incident=i, field=d["field"], value=d["value"], reason=d["reason"], actor=a
+        incident=i,
+        field=d["field"],
+        value=d["value"],
+        reason=d["reason"],
+        actor=a,
+        based_on=d["version"],
     ),
     "Time corrected.",
 )
 resolve = _action(
     "resolve",
-    lambda i, d, a: services.incident_resolve(incident=i, note=d["note"], actor=a),
+    lambda i, d, a: services.incident_resolve(
+        incident=i, note=d["note"], actor=a, based_on=d["version"]
+    ),
     "Resolved.",
 )
 reopen = _action(
     "reopen",
-    lambda i, d, a: services.incident_reopen(incident=i, reason=d["reason"], actor=a),
+    lambda i, d, a: services.incident_reopen(
+        incident=i, reason=d["reason"], actor=a, based_on=d["version"]
+    ),
     "Reopened.",
 )
 close = _action(
-    None,
-    lambda i, d, a: services.incident_close(incident=i, actor=a),
+    "close",
+    lambda i, d, a: services.incident_close(incident=i, actor=a, based_on=d["version"]),
     "Closed.",
 )
 

@@ -23,3 +23,18 @@ class ServiceFactory(factory.django.DjangoModelFactory):
 
     slug = factory.Sequence(lambda n: f"service-{n}")
     name = factory.LazyAttribute(lambda s: s.slug.title())
+
+
+class ResponderFactory(UserFactory):
+    """A user in the responder role (only responders and admins can hold incident roles)."""
+
+    class Meta:
+        skip_postgeneration_save = True
+
+    @factory.post_generation
+    def responder_role(self, create, extracted, **kwargs):
+        from django.contrib.auth.models import Group
+
+        if create:
+            # get_or_create: a transactional test's flush removes the groups the migration made.
+            self.groups.add(Group.objects.get_or_create(name="responder")[0])

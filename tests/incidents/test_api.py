@@ -16,7 +16,7 @@ from incidents.choices import EntryKind, Kind, Severity, Status
 from incidents.models import Alert, Delivery, Incident, Integration, TimelineEntry
 from slos.models import Service
 from tests.incidents import payloads
-from tests.incidents.factories import ServiceFactory, UserFactory
+from tests.incidents.factories import ResponderFactory, ServiceFactory, UserFactory
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 INCIDENTS = "/api/v1/incidents/"
@@ -46,7 +46,7 @@ def declare(user, **kwargs) -> Incident:
 
 @pytest.fixture
 def bob(db):
-    return UserFactory(username="bob")
+    return ResponderFactory(username="bob")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from incidents.errors import IncidentError
 from incidents.models import Delivery, Incident, TimelineEntry
 from incidents.selectors import incident_metrics
 from tests.incidents import payloads
-from tests.incidents.factories import ServiceFactory, UserFactory
+from tests.incidents.factories import ResponderFactory, ServiceFactory, UserFactory
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 
@@ -513,7 +513,7 @@ def test_severity_of_a_closed_incident_cannot_change(responder):
 def test_assign_and_clear_the_commander(responder):
     incident = declare(responder)
     actor = Actor.of(responder)
-    bob = UserFactory(username="bob")
+    bob = ResponderFactory(username="bob")
     services.incident_assign_commander(incident=incident, commander=bob, actor=actor, at=minutes(1))
     services.incident_assign_commander(incident=incident, commander=bob, actor=actor, at=minutes(2))
     assert Incident.objects.get(pk=incident.pk).commander == bob
@@ -543,7 +543,7 @@ def test_an_inactive_user_cannot_become_commander(responder):
 def test_add_and_remove_a_responder(responder):
     incident = declare(responder)
     actor = Actor.of(responder)
-    bob = UserFactory(username="bob")
+    bob = ResponderFactory(username="bob")
     services.incident_add_responder(incident=incident, user=bob, actor=actor, at=minutes(1))
     services.incident_add_responder(incident=incident, user=bob, actor=actor, at=minutes(2))
     assert list(incident.responders.values_list("username", flat=True)) == ["bob"]
@@ -566,7 +566,7 @@ def test_add_and_remove_a_responder(responder):
 
 def test_removing_someone_who_is_not_a_responder_is_refused(responder):
     incident = declare(responder)
-    bob = UserFactory(username="bob")
+    bob = ResponderFactory(username="bob")
     before = snapshot(incident)
     with pytest.raises(IncidentError) as error:
         services.incident_remove_responder(incident=incident, user=bob, actor=Actor.of(responder))
@@ -851,7 +851,7 @@ def _viewer_attempts(incident: Incident, viewer, other) -> list:
 
 def test_viewers_cannot_change_anything(responder, viewer):
     incident = declare(responder)
-    other = UserFactory(username="bob")
+    other = ResponderFactory(username="bob")
     services.incident_add_responder(incident=incident, user=other, actor=Actor.of(responder))
     before = snapshot(incident)
     count = Incident.objects.count()

@@ -14,7 +14,7 @@ from incidents.services import (
     incident_declare,
     incident_set_severity,
 )
-from tests.incidents.factories import UserFactory
+from tests.incidents.factories import ResponderFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -40,7 +40,7 @@ def test_room_header_shows_what_others_changed_and_stays_quiet_otherwise(as_view
     unchanged = as_viewer.get(head_url)
     assert unchanged.status_code == 204 and unchanged.content == b""
 
-    helper = UserFactory(username="hana")
+    helper = ResponderFactory(username="hana")
     incident_acknowledge(incident=incident, actor=Actor.of(responder))
     incident_set_severity(incident=incident, severity=Severity.SEV1, actor=Actor.of(responder))
     incident_assign_commander(incident=incident, commander=helper, actor=Actor.of(responder))
@@ -77,7 +77,9 @@ def test_header_poll_runs_a_bounded_number_of_queries(
     incident = incident_declare(actor=Actor.of(responder), title="Slow API", severity="SEV2")
     for n in range(30):
         incident_add_responder(
-            incident=incident, user=UserFactory(username=f"helper{n}"), actor=Actor.of(responder)
+            incident=incident,
+            user=ResponderFactory(username=f"helper{n}"),
+            actor=Actor.of(responder),
         )
     url = reverse("ui:incident-head", args=[incident.number])
     with django_assert_max_num_queries(8):
