@@ -49,7 +49,7 @@ def incident_get(*, user: Any, number: int) -> Incident:
     """One incident with its services, responders, alerts, timeline and version."""
     require_role(user, Role.VIEWER)
     return (
-        _with_version(Incident.objects)
+        _with_version(Incident.objects.all())
         .select_related("commander", "acknowledged_by", "integration", "previous")
         .prefetch_related(
             "services",
@@ -70,7 +70,7 @@ def incident_head(*, user: Any, number: int) -> Incident:
     alerts and timeline."""
     require_role(user, Role.VIEWER)
     return (
-        _with_version(Incident.objects)
+        _with_version(Incident.objects.all())
         .select_related("commander", "acknowledged_by", "integration", "previous")
         .prefetch_related("services", "responders")
         .get(number=number)

@@ -134,8 +134,9 @@ def _redrawn(form: forms.Form, initial: dict[str, Any], message: str) -> forms.F
     state = set(getattr(form, "state_fields", ()))
     kept = {k: v for k, v in form.cleaned_data.items() if k not in state and k != "version"}
     fresh = type(form)(initial={**kept, **initial}, prefix=form.prefix)
+    # An unbound form keeps its initial values; give it an error list to show the refusal.
     fresh.cleaned_data = {}
-    fresh._errors = ErrorDict()
+    fresh._errors = ErrorDict()  # type: ignore[attr-defined]
     fresh.add_error(None, message)
     return fresh
 
