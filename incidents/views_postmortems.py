@@ -13,6 +13,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.forms.utils import ErrorDict
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -51,6 +52,8 @@ class FiguresForm(forms.Form):
         min_value=0, max_digits=14, decimal_places=2, required=False
     )
     revenue_currency = forms.CharField(max_length=3, required=False)
+    # The figures the page was drawn with: a save over figures changed since is refused.
+    drawn = forms.CharField(widget=forms.HiddenInput, required=False, max_length=200)
 
 
 class ReviewRequestForm(forms.Form):
@@ -151,15 +154,7 @@ def _editor(
         "versions": list(postmortem.versions.all()),
         "blockers": pm.publish_blockers(postmortem) if postmortem.status == "in_review" else [],
         "can_act": role_of(request.user) >= Role.RESPONDER,
-        "figures_form": forms_.get("figures_form")
-        or FiguresForm(
-            initial={
-                "users_affected": postmortem.users_affected,
-                "failed_requests": postmortem.failed_requests,
-                "revenue_impact": postmortem.revenue_impact,
-                "revenue_currency": postmortem.revenue_currency,
-            }
-        ),
+        "figures_form": forms_.get("figures_form") or _figures_form(postmortem),
         "review_request_form": forms_.get("review_request_form") or ReviewRequestForm(),
         "review_form": forms_.get("review_form") or ReviewForm(),
         "item_form": forms_.get("item_form") or ActionItemForm(),
@@ -241,18 +236,42 @@ def preview(request: HttpRequest, number: int, key: str) -> HttpResponse:
     )
 
 
+def _figures_form(postmortem: Any, refused: str = "") -> FiguresForm:
+    form = FiguresForm(
+        initial={
+            "users_affected": postmortem.users_affected,
+            "failed_requests": postmortem.failed_requests,
+            "revenue_impact": postmortem.revenue_impact,
+            "revenue_currency": postmortem.revenue_currency,
+            "drawn": pm.figures_drawn(postmortem),
+        }
+    )
+    if refused:  # an unbound form drawn from the current figures, with the refusal
+        form.cleaned_data = {}
+        form._errors = ErrorDict()  # type: ignore[attr-defined]
+        form.add_error(None, refused)
+    return form
+
+
 @login_required
 @require_POST
 def save_figures(request: HttpRequest, number: int) -> HttpResponse:
     postmortem = _postmortem(request, number)
     form = FiguresForm(request.POST)
     if form.is_valid():
+        data = dict(form.cleaned_data)
+        drawn = data.pop("drawn") or None
         try:
             pm.postmortem_set_figures(
-                postmortem=postmortem, actor=Actor.of(request.user), **form.cleaned_data
+                postmortem=postmortem, actor=Actor.of(request.user), based_on=drawn, **data
             )
             messages.success(request, "Impact figures saved.")
             return redirect(_editor_url(number) + "#figures")
+        except pm.FiguresConflict as conflict:
+            current = _postmortem(request, number)
+            return _editor(
+                request, current, status=409, figures_form=_figures_form(current, conflict.message)
+            )
         except IncidentError as error:
             form.add_error(error.field if error.field in form.fields else None, error.message)
     return _editor(request, postmortem, status=400, figures_form=form)

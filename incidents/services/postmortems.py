@@ -63,6 +63,34 @@ class SectionConflict(PostmortemError):
         self.section = section
 
 
+class FiguresConflict(PostmortemError):
+    """The impact figures changed since the form that would replace them was drawn."""
+
+    def __init__(self, postmortem: Postmortem) -> None:
+        def shown(value: Any) -> str:
+            return "—" if value in (None, "") else str(value)
+
+        revenue = postmortem.revenue_impact
+        super().__init__(
+            "Nothing was saved: the impact figures changed since this page was drawn; they "
+            f"are now users affected {shown(postmortem.users_affected)}, failed requests "
+            f"{shown(postmortem.failed_requests)}, revenue impact "
+            f"{shown(revenue)}{' ' + postmortem.revenue_currency if revenue else ''}. "
+            "Check them and save again if you still want your figures."
+        )
+
+
+def figures_drawn(postmortem: Postmortem) -> str:
+    """The impact figures as a form is drawn with them, to tell a stale save."""
+    values = (
+        postmortem.users_affected,
+        postmortem.failed_requests,
+        postmortem.revenue_impact,
+        postmortem.revenue_currency,
+    )
+    return "|".join("" if value is None else str(value) for value in values)
+
+
 def _now(at: datetime | None) -> datetime:
     return at or timezone.now()
 
@@ -310,8 +338,11 @@ def postmortem_set_figures(
     revenue_impact: Any = None,
     revenue_currency: str = "",
     at: datetime | None = None,
+    based_on: str | None = None,
 ) -> Postmortem:
-    """The optional impact figures: users affected, failed requests, revenue impact."""
+    """The optional impact figures: users affected, failed requests, revenue impact.
+    `based_on` is `figures_drawn()` of the form's page: if the figures changed since,
+    FiguresConflict, and nothing changes."""
     actor.require(Role.RESPONDER)
     users = _count(users_affected, "users_affected")
     failed = _count(failed_requests, "failed_requests")
@@ -340,6 +371,8 @@ def postmortem_set_figures(
     )
     if new == old:
         return postmortem
+    if based_on is not None and based_on != figures_drawn(postmortem):
+        raise FiguresConflict(postmortem)
     _start_revision(postmortem, actor, _now(at))
     (
         postmortem.users_affected,

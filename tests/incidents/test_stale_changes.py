@@ -476,3 +476,45 @@ def test_the_service_refuses_a_viewer_for_every_caller(responder, viewer, admin_
     incident.refresh_from_db()
     assert incident.commander == helper
     assert list(incident.responders.all()) == [admin_user]
+
+
+# --- The postmortem's impact figures: the same defect, a form that replaces them all ----
+
+
+def test_a_stale_figures_form_cannot_undo_newer_figures(client, responder):
+    from incidents.services import postmortems as pm
+
+    incident = _declared(responder)
+    postmortem = pm.postmortem_draft(incident=incident, actor=Actor.of(responder))
+    client.force_login(responder)
+    editor = f"/incidents/{incident.number}/postmortem/"
+    page = client.get(editor)
+    assert page.status_code == 200
+    drawn = re.search(r'name="drawn" value="([^"]*)"', page.content.decode())
+    assert drawn, "the figures form carries no drawn figures"
+
+    other = ResponderFactory(username="otto")
+    pm.postmortem_set_figures(postmortem=postmortem, actor=Actor.of(other), users_affected=1200)
+
+    response = client.post(
+        editor + "figures/",
+        {"users_affected": "", "failed_requests": "35", "drawn": drawn.group(1)},
+    )
+
+    assert response.status_code == 409
+    html = response.content.decode()
+    assert "Nothing was saved: the impact figures changed" in html
+    assert "users affected 1200" in html
+    assert 'name="users_affected" value="1200"' in html  # redrawn from the current figures
+    postmortem.refresh_from_db()
+    assert (postmortem.users_affected, postmortem.failed_requests) == (1200, None)
+
+    again = re.search(r'name="drawn" value="([^"]*)"', html)
+    assert again
+    saved = client.post(
+        editor + "figures/",
+        {"users_affected": "1200", "failed_requests": "35", "drawn": again.group(1)},
+    )
+    assert saved.status_code == 302
+    postmortem.refresh_from_db()
+    assert (postmortem.users_affected, postmortem.failed_requests) == (1200, 35)
