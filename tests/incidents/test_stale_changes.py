@@ -335,6 +335,9 @@ CHANGES = {
         incident=i, status=Status.IDENTIFIED, actor=a
     ),
     "note": lambda i, a: services.incident_add_note(incident=i, text="hm", actor=a),
+    "reopened": lambda i, a: services.incident_reopen(
+        incident=services.incident_resolve(incident=i, actor=a), reason="back", actor=a
+    ),
     "title": lambda i, a: services.incident_update_details(incident=i, title="Renamed", actor=a),
     "commander": lambda i, a: services.incident_assign_commander(
         incident=i, commander=a.user, actor=a
@@ -349,6 +352,8 @@ CHANGES = {
 }
 
 ATTEMPTS = {
+    "acknowledge": lambda i, a, v: services.incident_acknowledge(incident=i, actor=a, based_on=v),
+    "resolve": lambda i, a, v: services.incident_resolve(incident=i, actor=a, based_on=v),
     "severity": lambda i, a, v: services.incident_set_severity(
         incident=i, severity=Severity.SEV4, actor=a, based_on=v
     ),
@@ -388,6 +393,9 @@ CONFLICTS = {
     ("title", "title"),
     ("commander", "commander"),
     ("detected", "correct detected"),
+    ("reopened", "acknowledge"),
+    ("reopened", "resolve"),
+    ("reopened", "status"),
 }
 
 
