@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.bounds import datetime_problem
+
 from . import ical, reports, selectors, services, timeline_svg
 from .choices import TargetKind
 from .errors import OncallError
@@ -147,7 +149,9 @@ def _window(request: HttpRequest, schedule: Schedule) -> tuple[datetime, datetim
         days = 14
     try:
         first = datetime.fromisoformat(request.GET["from"]).replace(tzinfo=zone)
-    except (KeyError, ValueError):
+        if datetime_problem(first) or datetime_problem(first + timedelta(days=days)):
+            raise ValueError("outside Keel's range")
+    except (KeyError, ValueError, OverflowError):
         first = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     return first, first + timedelta(days=days)
 
