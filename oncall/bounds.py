@@ -22,6 +22,11 @@ from .rotation import DAYS, HOURS, UNITS, WEEKS
 
 SHIFT_LENGTH_MAX = {HOURS: 24 * 366, DAYS: 366, WEEKS: 52}
 """A shift lasts at most about a year, whatever its unit."""
+SHIFT_LENGTH_TEXT = (
+    ", ".join(f"{longest} {unit}" for unit, longest in list(SHIFT_LENGTH_MAX.items())[:-1])
+    + f" or {SHIFT_LENGTH_MAX[WEEKS]} {WEEKS}"
+)
+SHIFT_LENGTH_MESSAGE = f"The shift length must be 1 to {SHIFT_LENGTH_TEXT} (at most a year)."
 OVERRIDE_LONGEST = timedelta(days=366)
 ESCALATE_AFTER_MINUTES_MIN = 1
 ESCALATE_AFTER_MINUTES_MAX = 24 * 60
@@ -37,6 +42,8 @@ __all__ = [
     "PARTICIPANTS_MAX",
     "REPEAT_MAX",
     "SHIFT_LENGTH_MAX",
+    "SHIFT_LENGTH_MESSAGE",
+    "SHIFT_LENGTH_TEXT",
     "STEPS_MAX",
     "TARGETS_PER_STEP_MAX",
     "OutOfBounds",

@@ -10,7 +10,14 @@ from core.bounds import span_problem
 from core.validators import validate_keel_datetime, validate_whole_minutes
 from slos.models import Service
 
-from .bounds import OVERRIDE_LONGEST, REPEAT_MAX, SHIFT_LENGTH_MAX, shift_length_problem
+from .bounds import (
+    OVERRIDE_LONGEST,
+    REPEAT_MAX,
+    SHIFT_LENGTH_MAX,
+    SHIFT_LENGTH_MESSAGE,
+    SHIFT_LENGTH_TEXT,
+    shift_length_problem,
+)
 from .choices import WEEKDAY_NAMES, Channel, ShiftUnit
 from .models import Layer, Schedule
 
@@ -59,9 +66,8 @@ class LayerForm(_ScheduleTimeForm):
         min_value=1,
         max_value=max(SHIFT_LENGTH_MAX.values()),
         initial=1,
-        help_text="At most a year: "
-        + ", ".join(f"{longest} {unit}" for unit, longest in SHIFT_LENGTH_MAX.items())
-        + ".",
+        error_messages={"min_value": SHIFT_LENGTH_MESSAGE, "max_value": SHIFT_LENGTH_MESSAGE},
+        help_text=f"At most {SHIFT_LENGTH_TEXT}.",
     )
     shift_unit = forms.ChoiceField(choices=ShiftUnit.choices, initial=ShiftUnit.WEEKS)
     handoff_at = _when(label="A handoff at")

@@ -17,6 +17,8 @@ from ..bounds import (
     PARTICIPANTS_MAX,
     REPEAT_MAX,
     SHIFT_LENGTH_MAX,
+    SHIFT_LENGTH_MESSAGE,
+    SHIFT_LENGTH_TEXT,
     STEPS_MAX,
     TARGETS_PER_STEP_MAX,
     shift_length_problem,
@@ -174,9 +176,8 @@ class LayerWriteSerializer(serializers.Serializer):
         min_value=1,
         max_value=max(SHIFT_LENGTH_MAX.values()),
         default=1,
-        help_text="At most a year: "
-        + ", ".join(f"{longest} {unit}" for unit, longest in SHIFT_LENGTH_MAX.items())
-        + ".",
+        error_messages={"min_value": SHIFT_LENGTH_MESSAGE, "max_value": SHIFT_LENGTH_MESSAGE},
+        help_text=f"At most {SHIFT_LENGTH_TEXT}.",
     )
     shift_unit = serializers.ChoiceField(choices=ShiftUnit.choices, default=ShiftUnit.WEEKS)
     handoff_at = _when()

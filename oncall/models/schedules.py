@@ -13,7 +13,13 @@ from django.db.models import F, Q
 from core.bounds import RANGE_TEXT
 from core.validators import datetime_in_range, validate_keel_datetime, validate_whole_minutes
 
-from ..bounds import OVERRIDE_LONGEST, SHIFT_LENGTH_MAX, shift_length_problem
+from ..bounds import (
+    OVERRIDE_LONGEST,
+    SHIFT_LENGTH_MAX,
+    SHIFT_LENGTH_MESSAGE,
+    SHIFT_LENGTH_TEXT,
+    shift_length_problem,
+)
 from ..choices import WEEKDAY_NAMES, ShiftUnit
 from .teams import Team, validate_time_zone
 
@@ -23,7 +29,6 @@ SHIFT_LENGTH_WITHIN_A_YEAR = reduce(
     operator.or_,
     (Q(shift_unit=unit, shift_length__lte=longest) for unit, longest in SHIFT_LENGTH_MAX.items()),
 )
-_SHIFT_TEXT = ", ".join(f"{longest} {unit}" for unit, longest in SHIFT_LENGTH_MAX.items())
 
 
 class Schedule(models.Model):
@@ -58,7 +63,7 @@ class Layer(models.Model):
     shift_length = models.PositiveIntegerField(
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(max(SHIFT_LENGTH_MAX.values()))],
-        help_text=f"At most {_SHIFT_TEXT}.",
+        help_text=f"At most {SHIFT_LENGTH_TEXT}.",
     )
     shift_unit = models.CharField(max_length=5, choices=ShiftUnit.choices, default=ShiftUnit.WEEKS)
     handoff_at = models.DateTimeField(
@@ -99,7 +104,7 @@ class Layer(models.Model):
             models.CheckConstraint(
                 condition=SHIFT_LENGTH_WITHIN_A_YEAR,
                 name="layer_shift_length_at_most_a_year",
-                violation_error_message=f"The shift length may be at most {_SHIFT_TEXT}.",
+                violation_error_message=SHIFT_LENGTH_MESSAGE,
             ),
             models.CheckConstraint(
                 condition=datetime_in_range("handoff_at"),
