@@ -59,7 +59,9 @@ def move_anchor(anchor, *, step, participants, zone):
 
 
 def _text(value):
-    return "none" if value is None else f"{value:%Y-%m-%d %H:%M} UTC"
+    if value is None:
+        return "none"
+    return f"{value.year:04d}-{value:%m-%d %H:%M} UTC"  # %Y drops a year's leading zeros
 
 
 def repair_layer(layer, participants, zone):
