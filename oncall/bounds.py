@@ -86,3 +86,27 @@ def check_override_span(starts_at: datetime, ends_at: datetime) -> None:
     check(datetime_problem(starts_at, "the override's start"), "starts_at")
     check(datetime_problem(ends_at, "the override's end"), "ends_at")
     check(span_problem(starts_at, ends_at, "an override", OVERRIDE_LONGEST), "ends_at")
+
+
+SETTING_BOUNDS: dict[str, tuple[float, float, str]] = {
+    "KEEL_HANDOFF_REMIND_BEFORE_MINUTES": (0, 14 * 24 * 60, "minutes"),
+    "KEEL_PAGE_MAX_ATTEMPTS": (1, 20, "attempts"),
+    "KEEL_PAGE_RETRY_BASE_SECONDS": (0, 3600, "seconds"),
+    "KEEL_PAGE_ACK_LINK_MAX_AGE_SECONDS": (60, 30 * 24 * 3600, "seconds"),
+    "KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS": (0.1, 60, "seconds"),
+}
+"""The on-call knobs read from the environment, and their bounds."""
+
+
+def settings_problems(values: dict[str, object]) -> list[str]:
+    """What is wrong with the on-call settings given (name -> value), one line each."""
+    problems = []
+    for name, (low, high, unit) in SETTING_BOUNDS.items():
+        value = values.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            problems.append(f"{name} must be a number of {unit}, not {value!r}.")
+        elif not low <= value <= high:
+            problems.append(f"{name} must be {low} to {high} {unit}; {value} is not.")
+    return problems

@@ -417,3 +417,36 @@ def test_at_the_edges_of_the_bounds_every_page_answers_and_the_layer_can_be_undo
         assert deleted.status_code == 302
         assert client.get(deleted.url).status_code == 200
         assert not schedule.layers.filter(pk=hourly.pk).exists()
+
+
+# --- settings --------------------------------------------------------------------------
+
+
+def test_keel_refuses_to_start_with_an_on_call_setting_out_of_bounds():
+    """A reminder lead time of 99999999999 minutes used to start, then stop every handoff
+    with an OverflowError; now no process starts, and the error names the setting."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": "sqlite://:memory:",
+        "REDIS_URL": "",
+        "KEEL_HANDOFF_REMIND_BEFORE_MINUTES": "99999999999",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode != 0
+    assert (
+        "KEEL_HANDOFF_REMIND_BEFORE_MINUTES must be 0 to 20160 minutes; 99999999999 is not."
+        in result.stderr
+    )
