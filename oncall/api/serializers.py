@@ -50,8 +50,15 @@ class SafeSlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+UNKNOWN_USERNAME = {"does_not_exist": "Unknown username: {value}."}
+
+
 def _users() -> Any:
-    return SafeSlugField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    return SafeSlugField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        error_messages=UNKNOWN_USERNAME,
+    )
 
 
 class UsernamesField(serializers.ListField):
@@ -308,6 +315,7 @@ class TargetWriteSerializer(serializers.Serializer):
         queryset=User.objects.filter(is_active=True),
         required=False,
         allow_null=True,
+        error_messages=UNKNOWN_USERNAME,
     )
     team: Any = SafeSlugField(
         slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
@@ -416,6 +424,7 @@ class ContactMethodWriteSerializer(serializers.Serializer):
         queryset=User.objects.all(),
         required=False,
         help_text="Default: yourself.",
+        error_messages=UNKNOWN_USERNAME,
     )
     kind = serializers.ChoiceField(choices=Channel.choices)
     address = serializers.CharField(max_length=500)

@@ -310,6 +310,26 @@ def test_unknown_usernames_in_a_rotation_are_refused_by_the_api_all_at_once(admi
     assert schedule.layers.count() == 1
 
 
+def test_an_unknown_username_elsewhere_in_the_on_call_api_is_named(admin_api, schedule):
+    override = admin_api.post(
+        "/api/v1/oncall/overrides/",
+        {
+            "schedule": schedule.pk,
+            "user": "zed",
+            "starts_at": NEXT_HOUR.isoformat(),
+            "ends_at": (NEXT_HOUR + timedelta(hours=2)).isoformat(),
+        },
+        "json",
+    )
+    team = admin_api.patch("/api/v1/oncall/teams/payments/", {"members": ["ann", "zed"]}, "json")
+
+    assert override.status_code == 400
+    assert override.json()["message"] == "user: Unknown username: zed."
+    assert team.status_code == 400
+    assert team.json()["message"] == "members: Unknown username: zed."
+    assert schedule.team.members.count() == 3
+
+
 # --- windows read from a URL ---------------------------------------------------------------
 
 
