@@ -50,7 +50,7 @@ class SafeSlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
-UNKNOWN_USERNAME = {"does_not_exist": "Unknown username: {value}."}
+UNKNOWN_USERNAME: Any = {"does_not_exist": "Unknown username: {value}."}
 
 
 def _users() -> Any:
