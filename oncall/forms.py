@@ -99,8 +99,7 @@ class LayerForm(_ScheduleTimeForm):
     def clean_order(self) -> str:
         """Every name in the order is a participant: a typo must not reorder the rotation
         silently."""
-        order = self.cleaned_data.get("order", "")
-        names = [n.strip() for n in order.split(",") if n.strip()]
+        names = self._order_names()
         known = set(
             get_user_model().objects.filter(username__in=names).values_list("username", flat=True)
         )
@@ -120,7 +119,7 @@ class LayerForm(_ScheduleTimeForm):
                 raise forms.ValidationError(
                     f"In the order but not picked as participants: {', '.join(extra)}."
                 )
-        return order
+        return str(self.cleaned_data.get("order", ""))
 
     @classmethod
     def initial_for(cls, layer: Layer) -> dict[str, Any]:
@@ -153,11 +152,8 @@ class OverrideForm(_ScheduleTimeForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields[
-            "ends_at"
-        ].help_text = (
-            f"In {self.schedule.time_zone}; at most {OVERRIDE_LONGEST.days} days after the start."
-        )
+        zone, days = self.schedule.time_zone, OVERRIDE_LONGEST.days
+        self.fields["ends_at"].help_text = f"In {zone}; at most {days} days after the start."
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -147,13 +147,15 @@ def _window(request: HttpRequest, schedule: Schedule) -> tuple[datetime, datetim
         days = max(1, min(int(request.GET.get("days", 14)), 62))
     except ValueError:
         days = 14
+    today = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         first = datetime.fromisoformat(request.GET["from"]).replace(tzinfo=zone)
-        if datetime_problem(first) or datetime_problem(first + timedelta(days=days)):
-            raise ValueError("outside Keel's range")
+        last = first + timedelta(days=days)
     except (KeyError, ValueError, OverflowError):
-        first = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    return first, first + timedelta(days=days)
+        return today, today + timedelta(days=days)
+    if datetime_problem(first) or datetime_problem(last):  # outside Keel's range
+        return today, today + timedelta(days=days)
+    return first, last
 
 
 def _schedule_page(
