@@ -133,6 +133,8 @@ class Layer(models.Model):
         return f"{self.schedule} #{self.position} {self.name}"
 
     def clean(self) -> None:
+        if self.shift_unit not in SHIFT_LENGTH_MAX or self.shift_length is None:
+            return  # the fields' own validation says what is wrong
         problem = shift_length_problem(self.shift_length, self.shift_unit)
         if problem is not None:
             raise ValidationError({"shift_length": problem})
