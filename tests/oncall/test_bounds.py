@@ -175,6 +175,30 @@ def test_the_admin_form_explains_an_out_of_range_layer(new_york):
     assert "1970-01-01 and 2200-12-31" in errors["handoff_at"][0]
 
 
+def test_the_django_admin_refuses_an_override_until_year_9999(new_york, ann):
+    from tests.incidents.factories import UserFactory
+
+    root = UserFactory(username="root", is_staff=True, is_superuser=True)
+    client = logged_in(root)
+    response = client.post(
+        "/admin/oncall/override/add/",
+        {
+            "schedule": new_york.pk,
+            "user": ann.pk,
+            "starts_at_0": "2026-12-01",
+            "starts_at_1": "09:00",
+            "ends_at_0": "9999-12-31",
+            "ends_at_1": "23:00",
+            "reason": "",
+        },
+    )
+
+    assert response.status_code == 200  # the form again, with the error
+    errors = response.context["adminform"].form.errors
+    assert "1970-01-01 and 2200-12-31" in errors["ends_at"][0]
+    assert not Override.objects.exists()
+
+
 # --- overrides ---------------------------------------------------------------------------
 
 YEAR_9999 = "9999-12-31T23:00"
