@@ -106,6 +106,47 @@ def test_the_layer_api_refuses_the_value_with_a_400_naming_the_field(
     assert admin_api.get("/api/v1/oncall/now/").status_code == 200
 
 
+def test_after_a_refused_layer_the_next_incident_still_pages_the_person_on_call(
+    admin_api, django_capture_on_commit_callbacks, settings, policy, payments_service, ann, bob
+):
+    """The largest shift length the column held used to be saved, and then the escalation
+    crashed and the incident paged nobody."""
+    from django.core import mail
+
+    from incidents.actors import Actor
+    from incidents.choices import EntryKind
+    from incidents.services import incident_declare
+    from oncall.models import Page
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    schedule = policy.steps.first().targets.first().schedule
+    refused = admin_api.post(
+        "/api/v1/oncall/layers/",
+        {
+            "schedule": schedule.pk,
+            "name": "Forever",
+            "participants": ["cat"],
+            "shift_length": 2_147_483_647,
+            "handoff_at": "2026-01-05T09:00:00Z",
+        },
+        "json",
+    )
+    assert refused.status_code == 400
+
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = incident_declare(
+            actor=Actor.of(ann),
+            title="Card payments failing",
+            severity="SEV1",
+            services=[payments_service],
+        )
+
+    page = Page.objects.get()
+    assert page.user in (ann, bob)
+    assert mail.outbox[0].to == [page.user.email]
+    assert incident.timeline.filter(kind=EntryKind.PAGED).exists()
+
+
 def test_a_layer_update_through_the_api_is_bounded_too(admin_api, schedule):
     layer = schedule.layers.get()
     body = _layer_api(schedule, shift_length="367", shift_unit="days")
