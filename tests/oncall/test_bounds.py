@@ -70,6 +70,7 @@ def test_the_layer_form_refuses_the_value_next_to_its_field(
     assert response.status_code == 400
     form = response.context["layer_form"]
     assert any(message in error for error in form.errors[field]), form.errors
+    assert message in response.content.decode()  # shown on the page, at the form
     assert not new_york.layers.exists()
     # Nothing was saved, so every page that works out who is on call still answers.
     for path in ("/", "/oncall/", "/oncall/teams/payments/", f"/oncall/schedules/{new_york.pk}/"):
