@@ -6,12 +6,36 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.zones import choices as zone_choices
+from core.bounds import span_problem
+from core.validators import validate_keel_datetime, validate_whole_minutes
 from slos.models import Service
 
+from .bounds import (
+    OVERRIDE_LONGEST,
+    REPEAT_MAX,
+    SHIFT_LENGTH_MAX,
+    SHIFT_LENGTH_MESSAGE,
+    SHIFT_LENGTH_TEXT,
+    shift_length_problem,
+)
 from .choices import WEEKDAY_NAMES, Channel, ShiftUnit
 from .models import Layer, Schedule
 
 DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+def _when(**kwargs: Any) -> forms.DateTimeField:
+    """A datetime typed in the schedule's zone, within Keel's range (1970-2200)."""
+    return forms.DateTimeField(widget=DATETIME, validators=[validate_keel_datetime], **kwargs)
+
+
+def _hour(label: str) -> forms.TimeField:
+    return forms.TimeField(
+        required=False,
+        widget=forms.TimeInput(attrs={"type": "time"}),
+        label=label,
+        validators=[validate_whole_minutes],
+    )
 
 
 class _ScheduleTimeForm(forms.Form):
@@ -38,11 +62,17 @@ class LayerForm(_ScheduleTimeForm):
     order = forms.CharField(
         required=False, help_text="Optional: usernames in rotation order, comma-separated."
     )
-    shift_length = forms.IntegerField(min_value=1, initial=1)
+    shift_length = forms.IntegerField(
+        min_value=1,
+        max_value=max(SHIFT_LENGTH_MAX.values()),
+        initial=1,
+        error_messages={"min_value": SHIFT_LENGTH_MESSAGE, "max_value": SHIFT_LENGTH_MESSAGE},
+        help_text=f"At most {SHIFT_LENGTH_TEXT}.",
+    )
     shift_unit = forms.ChoiceField(choices=ShiftUnit.choices, initial=ShiftUnit.WEEKS)
-    handoff_at = forms.DateTimeField(widget=DATETIME, label="A handoff at")
-    starts_at = forms.DateTimeField(widget=DATETIME, required=False)
-    ends_at = forms.DateTimeField(widget=DATETIME, required=False)
+    handoff_at = _when(label="A handoff at")
+    starts_at = _when(required=False)
+    ends_at = _when(required=False)
     restriction_weekdays = forms.TypedMultipleChoiceField(
         choices=list(enumerate(WEEKDAY_NAMES)),
         coerce=int,
@@ -51,12 +81,45 @@ class LayerForm(_ScheduleTimeForm):
         label="Only on",
         help_text="None ticked: every day.",
     )
-    restriction_start = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="From"
-    )
-    restriction_end = forms.TimeField(
-        required=False, widget=forms.TimeInput(attrs={"type": "time"}), label="Until"
-    )
+    restriction_start = _hour("From")
+    restriction_end = _hour("Until")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        length, unit = data.get("shift_length"), data.get("shift_unit")
+        if length is not None and unit is not None:
+            problem = shift_length_problem(length, unit)
+            if problem is not None:
+                self.add_error("shift_length", problem)
+        return data
+
+    def _order_names(self) -> list[str]:
+        return [n.strip() for n in self.cleaned_data.get("order", "").split(",") if n.strip()]
+
+    def clean_order(self) -> str:
+        """Every name in the order is a participant: a typo must not reorder the rotation
+        silently."""
+        names = self._order_names()
+        known = set(
+            get_user_model().objects.filter(username__in=names).values_list("username", flat=True)
+        )
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise forms.ValidationError(
+                f"Unknown username{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
+            )
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise forms.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+        chosen = self.cleaned_data.get("participants")
+        if chosen is not None:
+            picked = {user.get_username() for user in chosen}
+            extra = [n for n in names if n not in picked]
+            if extra:
+                raise forms.ValidationError(
+                    f"In the order but not picked as participants: {', '.join(extra)}."
+                )
+        return str(self.cleaned_data.get("order", ""))
 
     @classmethod
     def initial_for(cls, layer: Layer) -> dict[str, Any]:
@@ -77,16 +140,29 @@ class LayerForm(_ScheduleTimeForm):
 
     def ordered_participants(self) -> list[Any]:
         chosen = list(self.cleaned_data["participants"])
-        order = [n.strip() for n in self.cleaned_data.get("order", "").split(",") if n.strip()]
-        rank = {name: i for i, name in enumerate(order)}
+        rank = {name: i for i, name in enumerate(self._order_names())}
         return sorted(chosen, key=lambda u: rank.get(u.get_username(), len(rank)))
 
 
 class OverrideForm(_ScheduleTimeForm):
     user = forms.ModelChoiceField(queryset=get_user_model().objects.none(), label="Who covers")
-    starts_at = forms.DateTimeField(widget=DATETIME)
-    ends_at = forms.DateTimeField(widget=DATETIME)
+    starts_at = _when()
+    ends_at = _when()
     reason = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        zone, days = self.schedule.time_zone, OVERRIDE_LONGEST.days
+        self.fields["ends_at"].help_text = f"In {zone}; at most {days} days after the start."
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("starts_at"), data.get("ends_at")
+        if start is not None and end is not None:
+            problem = span_problem(start, end, "an override", OVERRIDE_LONGEST)
+            if problem is not None:
+                self.add_error("ends_at", problem)
+        return data
 
 
 class NotesForm(forms.Form):
@@ -109,7 +185,10 @@ class ContactMethodForm(forms.Form):
 class PolicyForm(forms.Form):
     name = forms.CharField(max_length=200)
     repeat = forms.IntegerField(
-        min_value=0, max_value=9, initial=0, help_text="Run all steps again this many times."
+        min_value=0,
+        max_value=REPEAT_MAX,
+        initial=0,
+        help_text="Run all steps again this many times.",
     )
     is_default = forms.BooleanField(required=False, initial=True, label="The team's default policy")
     services = forms.ModelMultipleChoiceField(

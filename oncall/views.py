@@ -15,6 +15,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from core.bounds import datetime_problem
+
 from . import ical, reports, selectors, services, timeline_svg
 from .choices import TargetKind
 from .errors import OncallError
@@ -145,11 +147,15 @@ def _window(request: HttpRequest, schedule: Schedule) -> tuple[datetime, datetim
         days = max(1, min(int(request.GET.get("days", 14)), 62))
     except ValueError:
         days = 14
+    today = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
     try:
         first = datetime.fromisoformat(request.GET["from"]).replace(tzinfo=zone)
-    except (KeyError, ValueError):
-        first = timezone.now().astimezone(zone).replace(hour=0, minute=0, second=0, microsecond=0)
-    return first, first + timedelta(days=days)
+        last = first + timedelta(days=days)
+    except (KeyError, ValueError, OverflowError):
+        return today, today + timedelta(days=days)
+    if datetime_problem(first) or datetime_problem(last):  # outside Keel's range
+        return today, today + timedelta(days=days)
+    return first, last
 
 
 def _schedule_page(

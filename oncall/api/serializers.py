@@ -6,8 +6,23 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.bounds import span_problem
+from core.validators import validate_keel_datetime, validate_whole_minutes
 from slos.models import Service
 
+from ..bounds import (
+    ESCALATE_AFTER_MINUTES_MAX,
+    ESCALATE_AFTER_MINUTES_MIN,
+    OVERRIDE_LONGEST,
+    PARTICIPANTS_MAX,
+    REPEAT_MAX,
+    SHIFT_LENGTH_MAX,
+    SHIFT_LENGTH_MESSAGE,
+    SHIFT_LENGTH_TEXT,
+    STEPS_MAX,
+    TARGETS_PER_STEP_MAX,
+    shift_length_problem,
+)
 from ..choices import Channel, ShiftUnit, TargetKind
 from ..models import (
     CalendarFeed,
@@ -35,8 +50,49 @@ class SafeSlugField(serializers.SlugRelatedField):
         return super().to_internal_value(data)
 
 
+UNKNOWN_USERNAME: Any = {"does_not_exist": "Unknown username: {value}."}
+
+
 def _users() -> Any:
-    return SafeSlugField(slug_field="username", queryset=User.objects.filter(is_active=True))
+    return SafeSlugField(
+        slug_field="username",
+        queryset=User.objects.filter(is_active=True),
+        error_messages=UNKNOWN_USERNAME,
+    )
+
+
+class UsernamesField(serializers.ListField):
+    """Usernames in order, each an active user; unknown ones are refused all at once, by
+    name, so that a typo cannot drop someone from a rotation."""
+
+    child = serializers.CharField(max_length=150)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        names: list[str] = super().to_internal_value(data)
+        users = {u.get_username(): u for u in User.objects.filter(username__in=names)}
+        unknown = [n for n in names if n not in users]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown username{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
+            )
+        inactive = [n for n in names if not users[n].is_active]
+        if inactive:
+            raise serializers.ValidationError(f"Deactivated: {', '.join(inactive)}.")
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise serializers.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+        return [users[n] for n in names]
+
+
+def _when(**kwargs: Any) -> serializers.DateTimeField:
+    """An instant with a zone, within Keel's range (1970-2200)."""
+    return serializers.DateTimeField(validators=[validate_keel_datetime], **kwargs)
+
+
+def _hour() -> serializers.TimeField:
+    return serializers.TimeField(
+        required=False, allow_null=True, validators=[validate_whole_minutes]
+    )
 
 
 class TeamSerializer(serializers.ModelSerializer):
@@ -64,7 +120,7 @@ class TeamWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200)
     slug = serializers.SlugField(max_length=100)
     time_zone = serializers.CharField(max_length=64, default="UTC")
-    members = serializers.ListField(child=_users(), required=False, default=list)
+    members = UsernamesField(required=False, default=list)
     working_days = serializers.ListField(
         child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
     )
@@ -75,7 +131,7 @@ class TeamWriteSerializer(serializers.Serializer):
 class TeamUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     time_zone = serializers.CharField(max_length=64, required=False)
-    members = serializers.ListField(child=_users(), required=False)
+    members = UsernamesField(required=False)
     working_days = serializers.ListField(
         child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
     )
@@ -120,25 +176,41 @@ class LayerSerializer(serializers.ModelSerializer):
 class LayerWriteSerializer(serializers.Serializer):
     schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.select_related("team"))
     name = serializers.CharField(max_length=200)
-    participants = serializers.ListField(child=_users(), help_text="Usernames in rotation order.")
-    shift_length = serializers.IntegerField(min_value=1, default=1)
+    participants = UsernamesField(
+        help_text="Usernames in rotation order.", max_length=PARTICIPANTS_MAX
+    )
+    shift_length = serializers.IntegerField(
+        min_value=1,
+        max_value=max(SHIFT_LENGTH_MAX.values()),
+        default=1,
+        error_messages={"min_value": SHIFT_LENGTH_MESSAGE, "max_value": SHIFT_LENGTH_MESSAGE},
+        help_text=f"At most {SHIFT_LENGTH_TEXT}.",
+    )
     shift_unit = serializers.ChoiceField(choices=ShiftUnit.choices, default=ShiftUnit.WEEKS)
-    handoff_at = serializers.DateTimeField()
-    starts_at = serializers.DateTimeField(required=False, allow_null=True)
-    ends_at = serializers.DateTimeField(required=False, allow_null=True)
+    handoff_at = _when()
+    starts_at = _when(required=False, allow_null=True)
+    ends_at = _when(required=False, allow_null=True)
     restriction_weekdays = serializers.ListField(
         child=serializers.IntegerField(min_value=0, max_value=6),
         required=False,
         default=list,
         help_text="0 = Monday; empty: every day.",
     )
-    restriction_start = serializers.TimeField(required=False, allow_null=True)
-    restriction_end = serializers.TimeField(required=False, allow_null=True)
+    restriction_start = _hour()
+    restriction_end = _hour()
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        problem = shift_length_problem(
+            attrs.get("shift_length", 1), attrs.get("shift_unit", ShiftUnit.WEEKS)
+        )
+        if problem is not None:
+            raise serializers.ValidationError({"shift_length": [problem]})
+        return attrs
 
 
 class LayerUpdateSerializer(LayerWriteSerializer):
     schedule = None  # type: ignore[assignment]
-    starts_at = serializers.DateTimeField()
+    starts_at = _when()
 
 
 class ScheduleSerializer(serializers.ModelSerializer):
@@ -194,9 +266,16 @@ class OverrideSerializer(serializers.ModelSerializer):
 class OverrideWriteSerializer(serializers.Serializer):
     schedule = serializers.PrimaryKeyRelatedField(queryset=Schedule.objects.select_related("team"))
     user = _users()
-    starts_at = serializers.DateTimeField()
-    ends_at = serializers.DateTimeField()
+    starts_at = _when()
+    ends_at = _when(help_text=f"At most {OVERRIDE_LONGEST.days} days after starts_at.")
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        start, end = attrs["starts_at"], attrs["ends_at"]
+        problem = span_problem(start, end, "an override", OVERRIDE_LONGEST)
+        if problem is not None:
+            raise serializers.ValidationError({"ends_at": [problem]})
+        return attrs
 
 
 class TargetSerializer(serializers.ModelSerializer):
@@ -236,6 +315,7 @@ class TargetWriteSerializer(serializers.Serializer):
         queryset=User.objects.filter(is_active=True),
         required=False,
         allow_null=True,
+        error_messages=UNKNOWN_USERNAME,
     )
     team: Any = SafeSlugField(
         slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
@@ -243,14 +323,16 @@ class TargetWriteSerializer(serializers.Serializer):
 
 
 class StepWriteSerializer(serializers.Serializer):
-    escalate_after_minutes = serializers.IntegerField(min_value=1, max_value=1440, default=15)
-    targets = TargetWriteSerializer(many=True)
+    escalate_after_minutes = serializers.IntegerField(
+        min_value=ESCALATE_AFTER_MINUTES_MIN, max_value=ESCALATE_AFTER_MINUTES_MAX, default=15
+    )
+    targets = TargetWriteSerializer(many=True, max_length=TARGETS_PER_STEP_MAX)  # type: ignore[call-arg]
 
 
 class PolicyWriteSerializer(serializers.Serializer):
     team: Any = SafeSlugField(slug_field="slug", queryset=Team.objects.all())
     name = serializers.CharField(max_length=200)
-    repeat = serializers.IntegerField(min_value=0, max_value=9, default=0)
+    repeat = serializers.IntegerField(min_value=0, max_value=REPEAT_MAX, default=0)
     is_default = serializers.BooleanField(default=True)
     services = serializers.ListField(
         child=SafeSlugField(slug_field="slug", queryset=Service.objects.all()),
@@ -258,7 +340,7 @@ class PolicyWriteSerializer(serializers.Serializer):
         default=list,
         help_text="Slugs of services this policy pages for instead of the team's default.",
     )
-    steps = StepWriteSerializer(many=True)
+    steps = StepWriteSerializer(many=True, max_length=STEPS_MAX)  # type: ignore[call-arg]
 
 
 class PolicyUpdateSerializer(PolicyWriteSerializer):
@@ -342,6 +424,7 @@ class ContactMethodWriteSerializer(serializers.Serializer):
         queryset=User.objects.all(),
         required=False,
         help_text="Default: yourself.",
+        error_messages=UNKNOWN_USERNAME,
     )
     kind = serializers.ChoiceField(choices=Channel.choices)
     address = serializers.CharField(max_length=500)

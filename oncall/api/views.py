@@ -20,6 +20,7 @@ from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder, IsViewer, _RolePermission
 from accounts.roles import Role, role_of
+from core.bounds import datetime_problem
 
 from .. import rotation, selectors, services
 from ..errors import OncallError
@@ -105,11 +106,17 @@ def _time_param(request: Request, name: str, default: datetime) -> datetime:
     raw = request.query_params.get(name)
     if raw is None:
         return default
-    value = parse_datetime(raw.replace(" ", "+"))
+    try:
+        value = parse_datetime(raw.replace(" ", "+"))
+    except ValueError:
+        value = None
     if value is None or value.tzinfo is None:
         raise ValidationError(
             {name: ["An ISO 8601 time with a zone, e.g. 2026-03-01T09:00:00+01:00."]}
         )
+    problem = datetime_problem(value, name)
+    if problem is not None:
+        raise ValidationError({name: [problem]})
     return value
 
 

@@ -1,14 +1,16 @@
 """Escalation policies: who is notified, in which order, after which delays."""
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from ..bounds import ESCALATE_AFTER_MINUTES_MAX, ESCALATE_AFTER_MINUTES_MIN, REPEAT_MAX
 from ..choices import EscalationState, TargetKind
 from .schedules import Schedule
 from .teams import Team
 
-MAX_REPEATS = 9
+MAX_REPEATS = REPEAT_MAX
 
 
 class EscalationPolicy(models.Model):
@@ -19,7 +21,9 @@ class EscalationPolicy(models.Model):
 
     team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="escalation_policies")
     name = models.CharField(max_length=200)
-    repeat = models.PositiveSmallIntegerField(default=0)
+    repeat = models.PositiveSmallIntegerField(
+        default=0, validators=[MaxValueValidator(MAX_REPEATS)]
+    )
     is_default = models.BooleanField(default=True)
     services = models.ManyToManyField(
         "slos.Service",
@@ -53,7 +57,13 @@ class EscalationStep(models.Model):
 
     policy = models.ForeignKey(EscalationPolicy, on_delete=models.CASCADE, related_name="steps")
     position = models.PositiveSmallIntegerField()
-    escalate_after_minutes = models.PositiveIntegerField(default=15)
+    escalate_after_minutes = models.PositiveIntegerField(
+        default=15,
+        validators=[
+            MinValueValidator(ESCALATE_AFTER_MINUTES_MIN),
+            MaxValueValidator(ESCALATE_AFTER_MINUTES_MAX),
+        ],
+    )
 
     class Meta:
         ordering = ["policy", "position"]

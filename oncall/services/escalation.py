@@ -11,6 +11,12 @@ from django.db.models import Min
 
 from accounts.roles import Role
 
+from ..bounds import (
+    ESCALATE_AFTER_MINUTES_MAX,
+    ESCALATE_AFTER_MINUTES_MIN,
+    STEPS_MAX,
+    TARGETS_PER_STEP_MAX,
+)
 from ..choices import Channel, EscalationState, TargetKind
 from ..errors import OncallError
 from ..models import (
@@ -46,11 +52,25 @@ class StepSpec:
 def _check_steps(team: Team, steps: Sequence[StepSpec]) -> None:
     if not steps:
         raise OncallError("A policy needs at least one step.", field="steps")
+    if len(steps) > STEPS_MAX:
+        raise OncallError(f"A policy has at most {STEPS_MAX} steps.", field="steps")
     for number, step in enumerate(steps, start=1):
-        if not 1 <= step.escalate_after_minutes <= 24 * 60:
-            raise OncallError(f"Step {number}: escalate after 1 to 1440 minutes.", field="steps")
+        if (
+            not ESCALATE_AFTER_MINUTES_MIN
+            <= step.escalate_after_minutes
+            <= (ESCALATE_AFTER_MINUTES_MAX)
+        ):
+            raise OncallError(
+                f"Step {number}: escalate after {ESCALATE_AFTER_MINUTES_MIN} to "
+                f"{ESCALATE_AFTER_MINUTES_MAX} minutes.",
+                field="steps",
+            )
         if not step.targets:
             raise OncallError(f"Step {number} notifies nobody; add a target.", field="steps")
+        if len(step.targets) > TARGETS_PER_STEP_MAX:
+            raise OncallError(
+                f"Step {number}: at most {TARGETS_PER_STEP_MAX} targets.", field="steps"
+            )
         for target in step.targets:
             given: dict[str, Any] = {
                 TargetKind.SCHEDULE: target.schedule,

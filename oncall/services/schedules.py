@@ -7,7 +7,9 @@ from typing import Any
 from django.db import IntegrityError, transaction
 
 from accounts.roles import Role
+from core.bounds import OutOfBounds
 
+from ..bounds import PARTICIPANTS_MAX, check_layer_values, check_override_span
 from ..choices import ShiftUnit
 from ..errors import OncallError
 from ..models import Layer, LayerParticipant, Override, Schedule, Team, validate_time_zone
@@ -170,12 +172,21 @@ def _weekday_mask(weekdays: Sequence[int] | None) -> int:
     return mask
 
 
+def _bounded(check: Any, **values: Any) -> None:
+    """Run a pure bounds check; its refusal becomes the service's, naming the field."""
+    try:
+        check(**values)
+    except OutOfBounds as exc:
+        raise OncallError(exc.message, field=exc.field) from exc
+
+
 def _check_layer(
     *,
     schedule: Schedule,
     participants: Sequence[Any],
     shift_length: int,
     shift_unit: str,
+    handoff_at: datetime,
     starts_at: datetime,
     ends_at: datetime | None,
     restriction_start: time | None,
@@ -185,14 +196,26 @@ def _check_layer(
         raise OncallError(
             f"Shift unit must be one of {', '.join(ShiftUnit.values)}.", field="shift_unit"
         )
-    if shift_length < 1:
-        raise OncallError("A shift lasts at least 1 unit.", field="shift_length")
+    _bounded(
+        check_layer_values,
+        shift_length=shift_length,
+        shift_unit=shift_unit,
+        handoff_at=handoff_at,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        restriction_start=restriction_start,
+        restriction_end=restriction_end,
+    )
     if ends_at is not None and ends_at <= starts_at:
         raise OncallError("The layer must end after it starts.", field="ends_at")
     if (restriction_start is None) != (restriction_end is None):
         raise OncallError("Give both restriction hours, or neither.", field="restriction_start")
     if not participants:
         raise OncallError("A layer needs at least one participant.", field="participants")
+    if len(participants) > PARTICIPANTS_MAX:
+        raise OncallError(
+            f"A layer takes at most {PARTICIPANTS_MAX} participants.", field="participants"
+        )
     members = set(schedule.team.members.values_list("pk", flat=True))
     outsiders = [str(p) for p in participants if p.pk not in members]
     if outsiders:
@@ -236,6 +259,7 @@ def layer_create(
         participants=participants,
         shift_length=shift_length,
         shift_unit=shift_unit,
+        handoff_at=handoff_at,
         starts_at=starts_at,
         ends_at=ends_at,
         restriction_start=restriction_start,
@@ -292,6 +316,7 @@ def layer_update(
         participants=participants,
         shift_length=shift_length,
         shift_unit=shift_unit,
+        handoff_at=handoff_at,
         starts_at=starts_at,
         ends_at=ends_at,
         restriction_start=restriction_start,
@@ -352,6 +377,7 @@ def override_create(
         raise OncallError("Give times with a time zone.", field="starts_at")
     if ends_at <= starts_at:
         raise OncallError("An override must end after it starts.", field="ends_at")
+    _bounded(check_override_span, starts_at=starts_at, ends_at=ends_at)
     if ends_at <= now(at):
         raise OncallError("An override must not lie entirely in the past.", field="ends_at")
     if not schedule.team.members.filter(pk=person.pk).exists():

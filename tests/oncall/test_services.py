@@ -161,7 +161,7 @@ def test_a_business_hours_layer_on_top_wins_in_office_hours(schedule, cat):
 
 def test_bad_layers_are_refused(schedule, ann):
     cases: list[tuple[dict[str, Any], str]] = [
-        ({"shift_length": 0}, "at least 1"),
+        ({"shift_length": 0}, "shift length must be 1 to 52 weeks"),
         ({"shift_unit": "fortnights"}, "Shift unit"),
         ({"restriction_start": time(9)}, "both restriction hours"),
         ({"participants": []}, "at least one participant"),

@@ -1,0 +1,1 @@
+"""Keel's lowest layer: what every app shares (bounds on values that enter)."""

@@ -1,0 +1,85 @@
+"""Keel-wide bounds on values that enter, and pure checks against them (no Django).
+
+Forms, serializers, model validators, services and database check constraints all take
+their limits from here (the Django faces through `core.validators`), so a value one door
+accepts is a value every door accepts, and every computation downstream stays inside
+what Python's datetime can represent.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+EARLIEST_YEAR = 1970
+LATEST_YEAR = 2200
+EARLIEST = datetime(EARLIEST_YEAR, 1, 1, tzinfo=UTC)
+"""The first instant Keel accepts."""
+END = datetime(LATEST_YEAR + 1, 1, 1, tzinfo=UTC)
+"""The first instant past the range: accepted instants are in [EARLIEST, END)."""
+LATEST = END - timedelta(minutes=1)
+"""The last whole minute Keel accepts."""
+RANGE_TEXT = f"{EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31 (UTC)"
+
+
+class OutOfBounds(ValueError):
+    """A value outside its bounds; `message` names the field and the bounds."""
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+def _label(what: str) -> str:
+    return what[:1].upper() + what[1:]
+
+
+def datetime_problem(value: datetime, what: str = "the time") -> str | None:
+    """Why `value` is not a Keel instant (no zone, or outside 1970-2200), or None."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        return f"{_label(what)} needs a time zone."
+    if not EARLIEST <= value < END:
+        return f"{_label(what)} must lie between {RANGE_TEXT}; {value.isoformat()} does not."
+    return None
+
+
+def int_problem(value: int, what: str, low: int, high: int, unit: str = "") -> str | None:
+    """Why `value` is not in [low, high], or None."""
+    if low <= value <= high:
+        return None
+    suffix = f" {unit}" if unit else ""
+    return f"{_label(what)} must be {low} to {high}{suffix}; {value} is not."
+
+
+def whole_minutes_problem(value: time, what: str = "the time of day") -> str | None:
+    """Times of day are whole minutes (what the pages show and the forms take)."""
+    if value.second or value.microsecond:
+        return f"{_label(what)} must be a whole minute (e.g. {value:%H:%M}), not {value}."
+    return None
+
+
+def span_problem(start: datetime, end: datetime, what: str, longest: timedelta) -> str | None:
+    """Why [start, end) is not a span of at most `longest`, or None."""
+    if end <= start:
+        return f"{_label(what)} must end after it starts."
+    if end - start > longest:
+        return f"{_label(what)} may last at most {_duration_text(longest)}."
+    return None
+
+
+def _duration_text(span: timedelta) -> str:
+    if span % timedelta(days=1):
+        hours = span // timedelta(hours=1)
+        return f"{hours} hour{'s' if hours != 1 else ''}"
+    return f"{span.days} day{'s' if span.days != 1 else ''}"
+
+
+def check(problem: str | None, field: str) -> None:
+    """Raise OutOfBounds for `field` when there is a problem."""
+    if problem is not None:
+        raise OutOfBounds(problem, field=field)
+
+
+def clamp_datetime(value: datetime) -> datetime:
+    """The nearest Keel instant: for windows read from a URL, not for stored values."""
+    return min(max(value, EARLIEST), LATEST)
