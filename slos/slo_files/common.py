@@ -132,7 +132,7 @@ class Doc:
             return
         extra = sorted(str(key) for key in data if key not in known)
         if extra:
-            self.note(where, f"ignored {', '.join(extra)}: {why or 'Keel does not read them'}")
+            self.note(where, f"ignored {', '.join(extra)}: {why or 'not read by Keel'}")
 
     def percent(self, value: Any, where: str) -> Decimal:
         text = str(value).strip().removesuffix("%")
