@@ -17,7 +17,8 @@ DEFAULT_ALERT_NAME = "KeelErrorBudgetBurn"
 # Labels Keel's own alerts carry to route back into Keel; a file's labels cannot replace them.
 RESERVED_LABELS = frozenset({"service", "slo", "severity", "burn_window"})
 SEVERITIES = ("page", "ticket")
-_ALERT_NAME = re.compile(r"[a-zA-Z_:][a-zA-Z0-9_:]*")
+# Prometheus takes any text as an alert name; no control characters or template braces.
+_ALERT_NAME = re.compile(r"[^\x00-\x1f{}]{1,200}")
 _LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]*")
 # An annotation may use Prometheus's template actions ({{ $labels.slo }}, {{ $value }}), each
 # closed on the same line; anything else could make Prometheus refuse the whole rules file.
@@ -90,7 +91,7 @@ def alerting_problem(alerting: Any) -> str | None:
         return f"unknown keys: {', '.join(sorted(map(str, unknown)))}"
     name = alerting.get("name", "")
     if not isinstance(name, str) or (name and not _ALERT_NAME.fullmatch(name)):
-        return f"{name!r} is not a valid alert name (letters, digits, _ and :)"
+        return f"{name!r} is not a valid alert name (at most 200 characters, no braces)"
     parts: list[tuple[str, Any]] = [("", alerting)]
     for severity in SEVERITIES:
         level = alerting.get(severity, {})
@@ -119,9 +120,10 @@ def alerting_problem(alerting: Any) -> str | None:
                         f"{prefix}labels.{key}: Keel sets {key} on its alerts to route them "
                         "back to the SLO; use another label name"
                     )
-                template = _template_problem(value) if kind == "annotations" else None
+                # Prometheus expands templates in alert labels and annotations alike.
+                template = _template_problem(value)
                 if template:
-                    return f"{prefix}annotations.{key}: {template}"
+                    return f"{prefix}{kind}.{key}: {template}"
     return None
 
 
