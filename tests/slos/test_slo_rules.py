@@ -28,8 +28,21 @@ QUERY_PARTS = [
     '"text"',
     "sum by (code) (rate(x[{{.window}}]))",
 ]
-TEXTS = ["ok", "ok", "ok", "{{ $labels.service }} burns", "{{ $labels.slo }}", "{{ $nosuch }}", "{{ oops", "a }} b", "{{ $value | humanize }}",
-         "{{ nosuch $value }}", "quote \" inside", "new\nline", "{{ printf \"%.2f\" $value }}"]  # fmt: skip
+TEXTS = [
+    "ok",
+    "ok",
+    "ok",
+    "{{ $labels.service }} burns",
+    "{{ $labels.slo }}",
+    "{{ $nosuch }}",
+    "{{ oops",
+    "a }} b",
+    "{{ $value | humanize }}",
+    "{{ nosuch $value }}",
+    'quote " inside',
+    "new\nline",
+    '{{ printf "%.2f" $value }}',
+]
 NAMES = ["team", "team", "category", "severity", "__x", "9bad", "routing_key", "ok-not", "slo"]
 ALERT_NAMES = ["", "CheckoutBurn", "slo_foo-bar_fail", "bad{name}", "tab\tname"]
 
