@@ -37,9 +37,9 @@ SLO_FIELDS = (
 )
 
 
-def _check(slo: SLO) -> None:
+def _check(slo: SLO) -> list[str]:
     """The rules a row must follow, as errors on the field to fix (the database repeats the
-    structural ones as constraints)."""
+    structural ones as constraints). Returns the query fields rewritten to the window."""
     try:
         ZoneInfo(slo.time_zone)
     except (ZoneInfoNotFoundError, ValueError) as error:
@@ -73,26 +73,31 @@ def _check(slo: SLO) -> None:
     if problem:
         raise SloError(f"Alerting: {problem}.", field="alerting")
     if slo.source == SliSource.PROMETHEUS:
-        _check_queries(slo)
+        return _check_queries(slo)
+    return []
 
 
-def _check_queries(slo: SLO) -> None:
+def _check_queries(slo: SLO) -> list[str]:
     """Each query parsed as Keel runs it, and the rules Keel would export for the SLO: an SLO
     that Keel cannot evaluate, or whose rules Prometheus would refuse, is not saved. A counter
     rate with a fixed range is rewritten to the window (exact)."""
+    rewritten = []
     for name in ("bad_query", "good_query", "total_query"):
         text = getattr(slo, name)
         if not text.strip():
             continue
         try:
-            setattr(slo, name, promql.check_events_query(text).query)
+            checked = promql.check_events_query(text).query
         except promql.QueryError as error:
             label = name.replace("_", " ").capitalize()
             raise SloError(f"{label}: {error}.", field=name) from error
+        if checked != text:
+            setattr(slo, name, checked)
+            rewritten.append(name)
     try:
         windows = slo.windows()
     except (KeyError, ValueError, TypeError):
-        return  # reported on alert_windows below
+        return rewritten  # reported on alert_windows
     try:
         rules.check_rules(
             rules.RuleSlo(
@@ -109,6 +114,7 @@ def _check_queries(slo: SLO) -> None:
         )
     except promql.QueryError as error:
         raise SloError(f"{error}.", field="total_query") from error
+    return rewritten
 
 
 def _unique(slo: SLO) -> None:
@@ -143,9 +149,9 @@ def slo_update(*, actor: Actor, slo: SLO, **fields: Any) -> SLO:
         changed.append("service")
     if not changed:
         return slo
-    _check(slo)
+    rewritten = _check(slo)
     _unique(slo)
-    slo.save(update_fields=[*changed, "updated_at"])
+    slo.save(update_fields=sorted({*changed, *rewritten, "updated_at"}))
     return slo
 
 

@@ -90,9 +90,13 @@ def _v1_slo(
         spec,
         "spec",
         {"service", "description", "indicator", "indicatorRef", "timeWindow", "budgetingMethod",
-         "objectives"},
-        "Keel's own burn-rate alerts replace OpenSLO alert policies",
+         "objectives", "alertPolicies"},
     )  # fmt: skip
+    if spec.get("alertPolicies"):
+        doc.note(
+            "spec.alertPolicies",
+            "ignored: Keel alerts on the burn-rate pairs of its own table (see the SLO page)",
+        )
     service = doc.get(spec, "service", "spec")
     if spec.get("indicator") is not None:
         indicator = doc.get(spec, "indicator", "spec", kind=dict)

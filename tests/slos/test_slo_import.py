@@ -13,8 +13,10 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
+from incidents.actors import Actor
 from oncall.models import Team
 from slos.models import SLO, Service
+from slos.services import slo_update
 from tests.slos.factories import SLOFactory
 from tests.slos.test_forms import SLO_POST, _client
 
@@ -261,3 +263,19 @@ def test_form_shows_a_prose_query_next_to_its_field(admin_user, checkout):
     near = html[html.index('name="good_query"') - 600 : html.index('name="good_query"') + 600]
     assert "has-error" in near and "is a description, not a PromQL query" in near
     assert not SLO.objects.exists()
+
+
+def test_editing_an_older_slo_stores_its_fixed_range_rewritten_to_the_window(checkout):
+    old = SLO.objects.create(
+        service=checkout,
+        name="old",
+        objective=Decimal("99.9"),
+        source="prometheus",
+        bad_query='sum(rate(http_requests_total{code=~"5.."}[5m]))',
+        total_query="sum(rate(http_requests_total[5m]))",
+    )
+    slo_update(actor=Actor.system(), slo=old, description="Checkout requests")
+    old.refresh_from_db()
+    assert old.description == "Checkout requests"
+    assert old.bad_query == 'sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))'
+    assert old.total_query == "sum(rate(http_requests_total[{{.window}}]))"
