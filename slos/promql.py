@@ -54,6 +54,17 @@ METRICSQL_FUNCTIONS = frozenset(
     }
 )
 _UNKNOWN_FUNCTION = re.compile(r"unknown function with name '([^']+)'")
+# Where Prometheus takes the placeholders: the window as a range or subquery range, the
+# seconds as a number of its own.
+_WINDOW_USE = re.compile(r"\[\s*\{\{\.window\}\}\s*(?::[^\]]*)?\]")
+_SECONDS_USE = re.compile(r"(?<![\w.])\{\{\.seconds\}\}(?![\w.])")
+_FLOAT = re.compile(r"(?<![\w.])(\d*\.?\d+[eE][+-]?\d+)(?![\w.])")
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_BRACKETS = re.compile(r"\[[^\]]*\]")
+_DURATION = re.compile(r"(?<![\w.])\d+(?:ms|[smhdwy])(?:\d+(?:ms|[smhdwy]))*(?![\w.])")
+_OFFSET = re.compile(r"(?<![\w:])offset(?![\w:])")
+_OFFSET_USE = re.compile(r"[\w\]})]\s*offset\s+-?([\w.]+)")
+_SELECTOR = re.compile(r"(?:[a-zA-Z_:][\w:]*)?\s*(?:\{.*\})?", re.DOTALL)
 _WORDS = re.compile(r"[A-Za-z]+")
 
 
@@ -77,8 +88,10 @@ def parse(text: str) -> Any:
     """The AST of a PromQL expression, or a QueryError saying what is wrong with it."""
     try:
         return promql_parser.parse(text)
-    except (ValueError, TypeError) as error:
-        message = str(error)
+    except (KeyboardInterrupt, SystemExit):
+        raise
+    except BaseException as error:  # the Rust parser panics (PanicException) on some input
+        message = (str(error).splitlines() or [type(error).__name__])[0]
     unknown = _UNKNOWN_FUNCTION.search(message)
     if unknown:
         name = unknown.group(1)
@@ -94,6 +107,28 @@ def parse(text: str) -> Any:
             'sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))'
         )
     raise QueryError(f"is not valid PromQL ({message}): {text.strip()}")
+
+
+def _check_tokens(text: str) -> None:
+    """What the Rust parser takes but Prometheus refuses (it follows a later PromQL)."""
+    if text.count(WINDOW) != len(_WINDOW_USE.findall(text)):
+        raise QueryError(f"{WINDOW} stands only for a range, as in rate(x[{WINDOW}])")
+    if text.count(SECONDS) != len(_SECONDS_USE.findall(text)):
+        raise QueryError(f"{SECONDS} stands only for a number of its own, as in x * {SECONDS}")
+    code = _STRING.sub('""', substitute(text, CHECK_SECONDS))
+    for number in _FLOAT.findall(code):
+        if float(number) == float("inf"):
+            raise QueryError(f"{number} is out of the range of a number Prometheus reads")
+    # Prometheus (before 3.x) reads a duration only in [...] and after offset, and offset
+    # only after a selector, a range or a subquery.
+    outside = _BRACKETS.sub("[]", code)
+    offsets = _OFFSET_USE.findall(outside)
+    if len(_OFFSET.findall(outside)) != len(offsets) or not all(
+        _DURATION.fullmatch(value) for value in offsets
+    ):
+        raise QueryError("offset is followed by a duration (offset 5m) after a selector")
+    if len(_DURATION.findall(outside)) != len(offsets):
+        raise QueryError("a duration (5m, 1h) stands only in [...] or after offset")
 
 
 def substitute(template: str, seconds: int) -> str:
@@ -112,6 +147,17 @@ def _children(node: Any) -> list[Any]:
     if isinstance(node, promql_parser.Call):
         return [a for a in node.args if isinstance(a, promql_parser.Expr)]
     return []
+
+
+def _shifted(node: Any) -> bool:
+    """Whether a selector or subquery carries offset or @, which moves the counted window."""
+    if isinstance(node, promql_parser.MatrixSelector):
+        node = node.vector_selector
+    if isinstance(node, promql_parser.VectorSelector | promql_parser.SubqueryExpr) and (
+        node.offset is not None or node.at is not None
+    ):
+        return True
+    return any(_shifted(child) for child in _children(node))
 
 
 def _functions(node: Any) -> set[str]:
@@ -148,6 +194,10 @@ def _check_events(expr: Any, *, templated: bool) -> None:
         )
     if isinstance(expr, promql_parser.StringLiteral):
         raise QueryError("is a string; Keel needs an instant vector of events")
+    if _shifted(expr):
+        raise QueryError(
+            "uses offset or @, which moves the counted window away from the one Keel asks for"
+        )
     functions = _functions(expr)
     if "irate" in functions:
         raise QueryError(
@@ -226,12 +276,13 @@ def check_events_query(template: str) -> CheckedQuery:
     text = template.strip()
     if not text:
         raise QueryError("is empty")
+    _check_tokens(text)
     if WINDOW in text or SECONDS in text:
         expr = parse(substitute(text, CHECK_SECONDS))
         _check_events(expr, templated=True)
         return CheckedQuery(text)
     expr = parse(text)
-    if isinstance(expr, promql_parser.VectorSelector):
+    if isinstance(expr, promql_parser.VectorSelector) and _SELECTOR.fullmatch(text):
         if expr.offset is not None or expr.at is not None:
             raise QueryError("a counter selector with offset or @ would count another window")
         parse(f"sum(increase({text}[{CHECK_SECONDS}s]))")
@@ -247,4 +298,5 @@ def check_events_query(template: str) -> CheckedQuery:
 
 def check_expression(text: str) -> None:
     """A whole expression (a generated rule) that Prometheus must accept."""
+    _check_tokens(text)
     parse(text)

@@ -63,6 +63,12 @@ def test_queries_keel_can_run_are_kept_or_rewritten_exactly(query, stored):
         ("max(rate(x[5m]))", "cannot read it over an arbitrary window"),
         ("sum(rate(x[5m]", "is not valid PromQL"),
         ("nosuchfn(x)", "nosuchfn() is not a Prometheus function"),
+        ("sum(rate(x[{{.window}}] offset 1h))", "moves the counted window"),
+        ("sum(rate(x[{{.window}}])) - 1d", "a duration (5m, 1h) stands only in"),
+        ("offset - 1", "offset is followed by a duration"),
+        ("-{{.window}}", "{{.window}} stands only for a range"),
+        ("1e309 * sum(rate(x[{{.window}}]))", "out of the range of a number"),
+        ("+y", "is neither a counter selector"),
     ],
 )
 def test_queries_keel_cannot_run_are_refused_with_the_reason(query, reason):

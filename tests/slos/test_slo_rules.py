@@ -1,6 +1,7 @@
 """Whatever Keel's checks accept, the exported rules file loads: random queries and alerting
 settings, those the checks let through all exported into one file for the real promtool."""
 
+import contextlib
 import random
 import shutil
 import subprocess
@@ -112,3 +113,44 @@ def test_rules_of_whatever_the_checks_accept_pass_promtool(tmp_path):
 )
 def test_alerting_settings_that_would_break_the_rules_file_are_refused(alerting, problem):
     assert problem in (alerting_problem(alerting) or "")
+
+
+FRAGMENTS = ['sum(', 'rate(', 'increase(', 'x[5m]', '{a="b"}', ' offset ', '@', ' by (', ')', '[',
+             ']', ':', '1e309', '0x', 'inf', 'NaN', '-', ' and ', ' or ', 'bool', 'on(', '"',
+             '{{.window}}', '[1y]', '[{{.window}}]', '[{{.window}}:]', '[{{.window}}:1m]',
+             'histogram_quantile(', 'label_replace(', 'topk(', 'absent(', 'vector(', 'scalar(',
+             '{{.seconds}}', ' offset -1d', ' @ start()', '-Inf', ' * ', ' / ', ' > ', 'count(',
+             'sum_over_time(', 'y', 'x_total', ',', '0.5', '+', '^', '%', 'timestamp(', 'sort(',
+             'last_over_time(', 'group(', 'limitk(', '1d', '5m']  # fmt: skip
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="no promtool")
+def test_random_queries_the_parser_accepts_are_queries_prometheus_accepts(tmp_path):
+    """The Rust parser follows a later PromQL than some Prometheus releases (durations as
+    numbers, offset as a metric name): Keel's own token checks close the gap."""
+    rng = random.Random(7)
+    accepted = set()
+    for _ in range(40000):
+        text = "".join(rng.choice(FRAGMENTS) for _ in range(rng.randint(1, 9)))
+        with contextlib.suppress(promql.QueryError):
+            accepted.add(promql.check_events_query(text).query)
+    assert len(accepted) > 50
+    slos = [
+        RuleSlo(
+            service="svc",
+            name=f"q{i}",
+            objective=Decimal("99.9"),
+            window_days=30,
+            bad_query=query,
+            good_query="",
+            total_query="x_total",
+            windows=budget.default_alert_windows(30),
+        )
+        for i, query in enumerate(sorted(accepted))
+    ]
+    path = tmp_path / "rules.yml"
+    path.write_text(rules_yaml(slos))
+    checked = subprocess.run(
+        ["promtool", "check", "rules", str(path)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
