@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import CommandError, call_command
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from incidents.actors import Actor
 from oncall.models import Team
@@ -19,6 +21,7 @@ from slos.models import SLO, Service
 from slos.services import slo_update
 from tests.slos.factories import SLOFactory
 from tests.slos.test_forms import SLO_POST, _client
+from tests.slos.test_slo_rules import FRAGMENTS
 
 pytestmark = pytest.mark.django_db
 
@@ -279,3 +282,56 @@ def test_editing_an_older_slo_stores_its_fixed_range_rewritten_to_the_window(che
     assert old.description == "Checkout requests"
     assert old.bad_query == 'sum(rate(http_requests_total{code=~"5.."}[{{.window}}]))'
     assert old.total_query == "sum(rate(http_requests_total[{{.window}}]))"
+
+
+_query_text = st.one_of(
+    st.text(max_size=40),
+    st.lists(st.sampled_from(FRAGMENTS), min_size=1, max_size=8).map("".join),
+)
+_alerting = st.recursive(
+    st.one_of(st.none(), st.booleans(), st.integers(), st.text(max_size=12)),
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    "name",
+                    "labels",
+                    "annotations",
+                    "page",
+                    "ticket",
+                    "disabled",
+                    "team",
+                    "severity",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        ),
+    ),
+    max_leaves=8,
+)
+
+
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(bad=_query_text, total=_query_text, alerting=_alerting)
+def test_api_answers_any_query_and_alerting_with_201_or_a_400(
+    admin_api, checkout, bad, total, alerting
+):
+    body = {
+        "service": "checkout",
+        "name": "fuzzed",
+        "objective": "99.9",
+        "source": "prometheus",
+        "bad_query": bad,
+        "total_query": total,
+        "alerting": alerting,
+    }
+    response = admin_api.post("/api/v1/slos/", body, format="json")
+    assert response.status_code in (201, 400), response.content[:500]
+    if response.status_code == 400:
+        assert response.json()["message"]
+    SLO.objects.filter(name="fuzzed").delete()
