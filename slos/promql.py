@@ -218,6 +218,16 @@ def _check_events(expr: Any, *, templated: bool) -> None:
             )
 
 
+def _check_vector(query: str) -> None:
+    """Keel sums a query's series (sum(...)), which Prometheus refuses for a scalar."""
+    try:
+        parse(f"sum({query})")
+    except QueryError:
+        raise QueryError(
+            "returns a scalar; Keel needs an instant vector of events (e.g. vector(...))"
+        ) from None
+
+
 def _counter_rate(node: Any) -> bool:
     """A sum of rate()/increase() of counter selectors (numbers and + - allowed): replacing
     its ranges by the window gives exactly the events over any window."""
@@ -280,6 +290,7 @@ def check_events_query(template: str) -> CheckedQuery:
     if WINDOW in text or SECONDS in text:
         expr = parse(substitute(text, CHECK_SECONDS))
         _check_events(expr, templated=True)
+        _check_vector(substitute(text, CHECK_SECONDS))
         return CheckedQuery(text)
     expr = parse(text)
     if isinstance(expr, promql_parser.VectorSelector) and _SELECTOR.fullmatch(text):
@@ -289,6 +300,7 @@ def check_events_query(template: str) -> CheckedQuery:
         return CheckedQuery(text)
     converted = _as_window_template(expr, text)
     _check_events(parse(substitute(converted, CHECK_SECONDS)), templated=True)
+    _check_vector(substitute(converted, CHECK_SECONDS))
     return CheckedQuery(
         converted,
         f"rewrote {text} as {converted} so that it counts the events of any window (exact "

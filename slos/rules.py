@@ -62,14 +62,19 @@ def _record_name(lookback: timedelta) -> str:
     return f"keel:slo_errors:ratio_rate{budget.duration_text(lookback)}"
 
 
+def _events(template: str, seconds: int) -> str:
+    """The events of a lookback as Keel counts them: every series summed, a rate scaled by
+    the seconds (so a rate template and a counter selector can share a ratio)."""
+    query, scale = window_query(template, seconds)
+    return f"sum({query})" + (f" * {scale}" if scale != 1 else "")
+
+
 def _ratio(slo: RuleSlo, lookback: timedelta) -> str:
     seconds = int(lookback.total_seconds())
-    total, _ = window_query(slo.total_query, seconds)
+    total = _events(slo.total_query, seconds)
     if slo.bad_query:
-        bad, _ = window_query(slo.bad_query, seconds)
-        return f"({bad})\n/\n({total})"
-    good, _ = window_query(slo.good_query, seconds)
-    return f"1 - (({good})\n/\n({total}))"
+        return f"({_events(slo.bad_query, seconds)})\n/\n({total})"
+    return f"1 - (({_events(slo.good_query, seconds)})\n/\n({total}))"
 
 
 def _selector(slo: RuleSlo) -> str:

@@ -69,6 +69,7 @@ def test_queries_keel_can_run_are_kept_or_rewritten_exactly(query, stored):
         ("-{{.window}}", "{{.window}} stands only for a range"),
         ("1e309 * sum(rate(x[{{.window}}]))", "out of the range of a number"),
         ("+y", "is neither a counter selector"),
+        ("scalar(sum(rate(x[{{.window}}])))", "returns a scalar"),
     ],
 )
 def test_queries_keel_cannot_run_are_refused_with_the_reason(query, reason):

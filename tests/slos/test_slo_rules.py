@@ -8,6 +8,7 @@ import subprocess
 from decimal import Decimal
 
 import pytest
+import yaml
 
 from slos import budget, promql
 from slos.rules import RuleSlo, alerting_problem, rules_yaml
@@ -154,3 +155,57 @@ def test_random_queries_the_parser_accepts_are_queries_prometheus_accepts(tmp_pa
         ["promtool", "check", "rules", str(path)], capture_output=True, text=True, check=False
     )
     assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="no promtool")
+def test_exported_ratios_count_as_keel_does_in_prometheus(tmp_path):
+    """promtool's rule unit tests: 1% errors give a ratio of 0.01 over each lookback, also
+    when the bad query is a per-code rate and the total a bare counter (Keel sums every
+    series and scales a rate by the seconds)."""
+    slo = RuleSlo(
+        service="svc",
+        name="a",
+        objective=Decimal("99.9"),
+        window_days=30,
+        bad_query='sum by (code) (rate(http_requests_total{code=~"5.."}[{{.window}}]))',
+        good_query="",
+        total_query="http_requests_total",
+        windows=budget.default_alert_windows(30),
+    )
+    (tmp_path / "rules.yml").write_text(rules_yaml([slo]))
+    expected = [
+        {
+            "expr": f'keel:slo_errors:ratio_rate{lookback}{{service="svc",slo="a"}}',
+            "eval_time": "3h",
+            "exp_samples": [
+                {
+                    "labels": f'keel:slo_errors:ratio_rate{lookback}{{service="svc",slo="a"}}',
+                    "value": 0.01,
+                }  # fmt: skip
+            ],
+        }
+        for lookback in ("5m", "30m", "1h", "2h")
+    ]
+    unit = {
+        "rule_files": ["rules.yml"],
+        "evaluation_interval": "1m",
+        "tests": [
+            {
+                "interval": "1m",
+                "input_series": [
+                    {"series": 'http_requests_total{code="200"}', "values": "0+99x240"},
+                    {"series": 'http_requests_total{code="500"}', "values": "0+1x240"},
+                ],
+                "promql_expr_test": expected,
+            }
+        ],
+    }
+    (tmp_path / "test.yml").write_text(yaml.safe_dump(unit, sort_keys=False))
+    tested = subprocess.run(
+        ["promtool", "test", "rules", "test.yml"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert tested.returncode == 0, tested.stdout[-3000:] + tested.stderr[-3000:]
