@@ -181,7 +181,7 @@ def test_exported_ratios_count_as_keel_does_in_prometheus(tmp_path):
                 {
                     "labels": f'keel:slo_errors:ratio_rate{lookback}{{service="svc",slo="a"}}',
                     "value": 0.01,
-                }  # fmt: skip
+                }
             ],
         }
         for lookback in ("5m", "30m", "1h", "2h")
