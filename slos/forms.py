@@ -67,6 +67,14 @@ class SloForm(ServiceErrorsMixin):
         widget=JSON_WIDGET,
         help_text="A JSON list of burn-rate window pairs; empty: the default four-pair table.",
     )
+    alerting = forms.JSONField(
+        required=False,
+        widget=JSON_WIDGET,
+        help_text=(
+            'Exported alerts, e.g. {"name": "CheckoutBurn", "labels": {"team": "web"}, '
+            '"page": {"labels": {"routing_key": "web"}}, "ticket": {"disabled": true}}.'
+        ),
+    )
     policy = forms.JSONField(
         required=False,
         widget=JSON_WIDGET,
@@ -78,6 +86,12 @@ class SloForm(ServiceErrorsMixin):
         value = self.cleaned_data.get("alert_windows") or []
         if not isinstance(value, list) or not all(isinstance(item, dict) for item in value):
             raise forms.ValidationError("Expected a JSON list of objects.")
+        return value
+
+    def clean_alerting(self) -> dict[str, Any]:
+        value = self.cleaned_data.get("alerting") or {}
+        if not isinstance(value, dict):
+            raise forms.ValidationError("Expected a JSON object.")
         return value
 
     def clean_policy(self) -> dict[str, Any]:

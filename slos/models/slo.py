@@ -52,6 +52,14 @@ class SLO(models.Model):
     good_query = models.TextField(blank=True, help_text="Good events; PromQL (if no bad query).")
     total_query = models.TextField(blank=True, help_text="All events; PromQL.")
     alert_windows = models.JSONField(default=list, blank=True)
+    alerting = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text=(
+            "Exported alerts: name, labels, annotations, and per severity (page, ticket) "
+            "labels, annotations and disabled."
+        ),
+    )
     policy = models.JSONField(
         default=dict, blank=True, help_text="Overrides of the service's budget policy."
     )

@@ -11,7 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role
 from incidents.actors import Actor
 
-from .. import budget
+from .. import budget, promql, rules
 from ..choices import BudgetingMethod, CorrectionCategory, SliSource
 from ..errors import SloError
 from ..models import SLO, Correction, Service
@@ -31,14 +31,15 @@ SLO_FIELDS = (
     "good_query",
     "total_query",
     "alert_windows",
+    "alerting",
     "policy",
     "labels",
 )
 
 
-def _check(slo: SLO) -> None:
+def _check(slo: SLO) -> list[str]:
     """The rules a row must follow, as errors on the field to fix (the database repeats the
-    structural ones as constraints)."""
+    structural ones as constraints). Returns the query fields rewritten to the window."""
     try:
         ZoneInfo(slo.time_zone)
     except (ZoneInfoNotFoundError, ValueError) as error:
@@ -68,6 +69,52 @@ def _check(slo: SLO) -> None:
         raise SloError(f"{field}: {messages[0]}", field=field) from error
     if not 0 < slo.objective < 100:
         raise SloError("The objective is a percent strictly between 0 and 100.", field="objective")
+    problem = rules.alerting_problem(slo.alerting)
+    if problem:
+        raise SloError(f"Alerting: {problem}.", field="alerting")
+    if slo.source == SliSource.PROMETHEUS:
+        return _check_queries(slo)
+    return []
+
+
+def _check_queries(slo: SLO) -> list[str]:
+    """Each query parsed as Keel runs it, and the rules Keel would export for the SLO: an SLO
+    that Keel cannot evaluate, or whose rules Prometheus would refuse, is not saved. A counter
+    rate with a fixed range is rewritten to the window (exact)."""
+    rewritten = []
+    for name in ("bad_query", "good_query", "total_query"):
+        text = getattr(slo, name)
+        if not text.strip():
+            continue
+        try:
+            checked = promql.check_events_query(text).query
+        except promql.QueryError as error:
+            label = name.replace("_", " ").capitalize()
+            raise SloError(f"{label}: {error}.", field=name) from error
+        if checked != text:
+            setattr(slo, name, checked)
+            rewritten.append(name)
+    try:
+        windows = slo.windows()
+    except (KeyError, ValueError, TypeError):
+        return rewritten  # reported on alert_windows
+    try:
+        rules.check_rules(
+            rules.RuleSlo(
+                service=slo.service.slug,
+                name=slo.name,
+                objective=slo.objective,
+                window_days=slo.window_days,
+                bad_query=slo.bad_query,
+                good_query=slo.good_query,
+                total_query=slo.total_query,
+                windows=windows,
+                alerting=slo.alerting if isinstance(slo.alerting, dict) else {},
+            )
+        )
+    except promql.QueryError as error:
+        raise SloError(f"{error}.", field="total_query") from error
+    return rewritten
 
 
 def _unique(slo: SLO) -> None:
@@ -102,9 +149,9 @@ def slo_update(*, actor: Actor, slo: SLO, **fields: Any) -> SLO:
         changed.append("service")
     if not changed:
         return slo
-    _check(slo)
+    rewritten = _check(slo)
     _unique(slo)
-    slo.save(update_fields=[*changed, "updated_at"])
+    slo.save(update_fields=sorted({*changed, *rewritten, "updated_at"}))
     return slo
 
 

@@ -75,7 +75,8 @@ def test_exported_rules_pass_promtool(tmp_path):
     groups = yaml.safe_load(out.read_text())["groups"]
     assert len(groups) == 5
     alerts = [r for g in groups for r in g["rules"] if "alert" in r]
-    assert len(alerts) == 20
+    # payment-provider-ratio disables its page alerts (pageAlert.disable), so 4 x 5 - 2
+    assert len(alerts) == 18
     first = next(
         a
         for a in alerts

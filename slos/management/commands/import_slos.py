@@ -1,4 +1,5 @@
-"""manage.py import_slos FILE...: SLOs as code (Sloth, OpenSLO v1, plain list), upserted."""
+"""manage.py import_slos FILE...: SLOs as code (Sloth, OpenSLO v1/v1alpha, plain list),
+upserted; says what it rewrote, read in another spelling or left out."""
 
 from pathlib import Path
 from typing import Any
@@ -12,7 +13,7 @@ from oncall.models import Team
 
 from ...models import Service
 from ...services import service_create, service_set_owner, slo_upsert
-from ...slo_files import SloFileError, SloSpec, parse
+from ...slo_files import SloFileError, SloSpec, read
 
 
 class DryRun(Exception):
@@ -20,7 +21,11 @@ class DryRun(Exception):
 
 
 class Command(BaseCommand):
-    help = "Create or update SLOs from Sloth, OpenSLO v1 or plain YAML files, by (service, name)."
+    help = (
+        "Create or update SLOs from Sloth, OpenSLO (v1, v1alpha) or plain YAML files, by "
+        "(service, name). Every query is checked; a file with an SLO Keel cannot evaluate "
+        "is refused whole."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("files", nargs="+", help="YAML files")
@@ -29,17 +34,28 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, files: list[str], dry_run: bool, **options: Any) -> None:
+        self._told: set[int] = set()
         specs: list[SloSpec] = []
+        notes: list[str] = []
+        errors: list[str] = []
         for name in files:
             path = Path(name)
             try:
                 text = path.read_text(encoding="utf-8")
             except OSError as error:
-                raise CommandError(f"{name}: {error.strerror}") from error
+                errors.append(f"{name}: {error.strerror}")
+                continue
             try:
-                specs += parse(name, text)
+                reading = read(name, text)
             except SloFileError as error:
-                raise CommandError(str(error)) from error
+                errors += error.lines
+                continue
+            specs += reading.specs
+            notes += reading.notes
+        if errors:
+            raise CommandError("\n".join(errors))
+        for note in notes:
+            self.stdout.write(f"note: {note}")
         try:
             with transaction.atomic():
                 for spec in specs:
@@ -57,15 +73,32 @@ class Command(BaseCommand):
         if service is None:
             service = service_create(slug=spec.service, name=spec.service)
             self.stdout.write(f"created service {service.slug}")
-        if spec.service_owner and service.owner_id is None:
+        if spec.service_owner:
             team = Team.objects.filter(slug=spec.service_owner).first()
+            if team is None and spec.owner_required:
+                raise CommandError(
+                    f"{spec.owner_location}: no team {spec.service_owner!r} in Keel; create "
+                    "it first (the owner is the team paged for the service)"
+                )
             if team is None:
-                raise CommandError(f"{spec.location}: owner: no team {spec.service_owner!r}")
-            service = service_set_owner(service=service, team=team)
+                if service.pk not in self._told:
+                    self._told.add(service.pk)
+                    self.stdout.write(
+                        f"note: {spec.owner_location}: no team {spec.service_owner!r} in Keel, "
+                        f"so {service.slug} gets no owner; create the team and import again"
+                    )
+            elif service.owner_id is None:
+                service = service_set_owner(service=service, team=team)
+                self.stdout.write(f"{service.slug} is now owned by {team.slug}")
+            elif service.owner_id != team.pk and service.pk not in self._told:
+                self._told.add(service.pk)
+                self.stdout.write(
+                    f"note: {spec.owner_location}: {service.slug} stays owned by "
+                    f"{service.owner.slug if service.owner else '?'}; "
+                    f"change the owner on the service page to give it to {team.slug}"
+                )
         try:
             slo, created = slo_upsert(actor=actor, service=service, name=spec.name, **spec.fields())
         except IncidentError as error:
-            raise CommandError(
-                f"{spec.location}: {error.field or 'slo'}: {error.message}"
-            ) from error
+            raise CommandError(f"{spec.where(error.field)}: {error.message}") from error
         self.stdout.write(f"{'created' if created else 'updated'} {slo}")
