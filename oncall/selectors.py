@@ -259,7 +259,9 @@ def page_list(*, user: Any) -> QuerySet[Page]:
 
 def page_list_for_incident(*, incident: Any) -> list[Page]:
     return list(
-        Page.objects.filter(incident=incident).select_related("user").order_by("created_at", "id")
+        Page.objects.filter(incident=incident)
+        .select_related("user", "escalation")
+        .order_by("created_at", "id")
     )
 
 

@@ -265,6 +265,15 @@ class PolicyUpdateSerializer(PolicyWriteSerializer):
     team = None
 
 
+class ScheduleErrorSerializer(serializers.Serializer):
+    """A layer (or the overrides: layer null) of a schedule that cannot be worked out."""
+
+    schedule = serializers.IntegerField()
+    layer = serializers.IntegerField(allow_null=True)
+    layer_name = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
 class OnCallNowSerializer(serializers.Serializer):
     schedule = serializers.IntegerField(source="schedule.pk")
     schedule_name = serializers.CharField(source="schedule.name")
@@ -273,6 +282,7 @@ class OnCallNowSerializer(serializers.Serializer):
     now_until = serializers.DateTimeField(allow_null=True)
     next = serializers.CharField(source="next.username", allow_null=True, default=None)
     next_from = serializers.DateTimeField(allow_null=True)
+    errors = ScheduleErrorSerializer(source="error_list", many=True, read_only=True)
 
 
 class PageSerializer(serializers.ModelSerializer):
