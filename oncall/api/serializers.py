@@ -41,6 +41,9 @@ def _users() -> Any:
 
 class TeamSerializer(serializers.ModelSerializer):
     members: Any = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    fallback_contacts: Any = serializers.SlugRelatedField(
+        slug_field="username", many=True, read_only=True
+    )
 
     class Meta:
         model = Team
@@ -50,6 +53,7 @@ class TeamSerializer(serializers.ModelSerializer):
             "slug",
             "time_zone",
             "members",
+            "fallback_contacts",
             "working_days",
             "working_start",
             "working_end",
@@ -65,6 +69,7 @@ class TeamWriteSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=100)
     time_zone = serializers.CharField(max_length=64, default="UTC")
     members = serializers.ListField(child=_users(), required=False, default=list)
+    fallback_contacts = serializers.ListField(child=_users(), required=False, default=list)
     working_days = serializers.ListField(
         child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
     )
@@ -76,6 +81,7 @@ class TeamUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     time_zone = serializers.CharField(max_length=64, required=False)
     members = serializers.ListField(child=_users(), required=False)
+    fallback_contacts = serializers.ListField(child=_users(), required=False)
     working_days = serializers.ListField(
         child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
     )
@@ -282,7 +288,12 @@ class OnCallNowSerializer(serializers.Serializer):
     now_until = serializers.DateTimeField(allow_null=True)
     next = serializers.CharField(source="next.username", allow_null=True, default=None)
     next_from = serializers.DateTimeField(allow_null=True)
-    errors = ScheduleErrorSerializer(source="error_list", many=True, read_only=True)
+    layer_errors = ScheduleErrorSerializer(
+        source="error_list",
+        many=True,
+        read_only=True,
+        help_text="Layers that cannot be worked out; now/next come from the rest.",
+    )
 
 
 class PageSerializer(serializers.ModelSerializer):

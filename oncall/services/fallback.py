@@ -87,21 +87,21 @@ def _schedule_on_call(schedule: Any, at: datetime, result: StepRecipients) -> li
     back to the other layers, then the team's fallback contacts, then the admins."""
     from ..selectors import on_call_at
 
+    shifts: list[rotation.Shift] = []
     try:
         with transaction.atomic():  # a database error here must not spoil the step
             final = on_call_at(schedule, at)
     except Exception as exc:
         logger.exception("who is on call for schedule %s", schedule.pk)
-        message = f"Cannot work out who is on call for {schedule}: {rotation.error_text(exc)}"
-        result.errors.append({"schedule": schedule.pk, "layer": None, "message": message})
-        final = None
-        problem = message
+        problem = f"Cannot work out who is on call for {schedule}: {rotation.error_text(exc)}"
+        result.errors.append({"schedule": schedule.pk, "layer": None, "message": problem})
     else:
         if not final.errors:
             return [int(s.who) for s in final.shifts]
+        shifts = final.shifts
         result.errors += [e.as_dict() for e in final.errors]
         problem = "; ".join(e.text for e in final.errors)
-    on_call = reachable(_people(int(s.who) for s in final.shifts)) if final is not None else []
+    on_call = reachable(_people(int(s.who) for s in shifts))
     if on_call:
         result.problems.append(f"{problem}. Paged {_names(on_call)} from the other layers instead")
         result.fell_back_to = result.fell_back_to or "the schedule's other layers"
@@ -153,10 +153,10 @@ def create_pages(
         methods.setdefault(method.user_id, []).append(method)
     pages = []
     for person in recipients:
-        chosen: list[ContactMethod | None] = list(methods.get(person.pk, []))
+        chosen: list[ContactMethod | None] = [*methods.get(person.pk, [])]
         if not chosen and person.email:
             chosen = [None]
-        for method in chosen:
+        for via in chosen:
             pages.append(
                 Page.objects.create(
                     incident=incident,
@@ -164,8 +164,8 @@ def create_pages(
                     step_position=position,
                     round=round,
                     user=person,
-                    contact_method=method,
-                    channel=method.kind if method is not None else Channel.EMAIL,
+                    contact_method=via,
+                    channel=via.kind if via is not None else Channel.EMAIL,
                     created_at=at,
                 )
             )
