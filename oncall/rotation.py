@@ -113,6 +113,12 @@ def _local_naive(instant: datetime, tz: tzinfo) -> datetime:
 def layer_shifts(layer: Layer, start: datetime, end: datetime, tz: tzinfo | str) -> list[Interval]:
     """The layer's shifts (before restrictions) within [start, end), clipped to it and to
     the layer's own start and end."""
+    # A Layer is checked when built; values that got past that (bad stored data) must
+    # fail here rather than loop: a step that is not positive would never advance.
+    if layer.shift_unit not in _UNIT_DELTA or not isinstance(layer.shift_length, int):
+        raise ValueError(f"unknown shift {layer.shift_length!r} {layer.shift_unit!r}")
+    if layer.shift_length < 1:
+        raise ValueError(f"a shift length of {layer.shift_length} is not positive")
     zone = _zone(tz)
     lo = max(start, layer.start).astimezone(UTC)
     hi = (min(end, layer.end) if layer.end is not None else end).astimezone(UTC)
