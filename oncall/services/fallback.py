@@ -82,6 +82,10 @@ class StepRecipients:
         return bool(self.problems)
 
 
+def _user_ids(shifts: Sequence[rotation.Shift]) -> list[int]:
+    return [int(s.who) for s in shifts if isinstance(s.who, int)]
+
+
 def _schedule_on_call(schedule: Any, at: datetime, result: StepRecipients) -> list[int]:
     """Who is on call for a schedule target; a layer that cannot be worked out falls
     back to the other layers, then the team's fallback contacts, then the admins."""
@@ -96,12 +100,12 @@ def _schedule_on_call(schedule: Any, at: datetime, result: StepRecipients) -> li
         problem = f"Cannot work out who is on call for {schedule}: {rotation.error_text(exc)}"
         result.errors.append({"schedule": schedule.pk, "layer": None, "message": problem})
     else:
-        if not final.errors:
-            return [int(s.who) for s in final.shifts]
         shifts = final.shifts
+        if not final.errors:
+            return _user_ids(shifts)
         result.errors += [e.as_dict() for e in final.errors]
         problem = "; ".join(e.text for e in final.errors)
-    on_call = reachable(_people(int(s.who) for s in shifts))
+    on_call = reachable(_people(_user_ids(shifts)))
     if on_call:
         result.problems.append(f"{problem}. Paged {_names(on_call)} from the other layers instead")
         result.fell_back_to = result.fell_back_to or "the schedule's other layers"
