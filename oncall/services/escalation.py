@@ -23,7 +23,7 @@ from ..models import (
 )
 from ..models.escalation import MAX_REPEATS
 from ._common import now, require
-from .fallback import create_pages, step_recipients
+from .fallback import create_pages, step_recipients_safe
 
 
 @dataclass(frozen=True)
@@ -365,7 +365,7 @@ def escalation_run_step(
     if policy is None or step is None:
         _stop(escalation, EscalationState.EXHAUSTED, when)
         return None
-    found = step_recipients(step, when)
+    found = step_recipients_safe(step, when)
     recipients = found.people
     pages = create_pages(
         incident=incident,

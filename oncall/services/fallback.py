@@ -142,6 +142,26 @@ def step_recipients(step: EscalationStep, at: datetime) -> StepRecipients:
     return result
 
 
+def step_recipients_safe(step: EscalationStep, at: datetime) -> StepRecipients:
+    """`step_recipients`, and if working them out fails anyway (a bug), the fallback of
+    the policy's team: a step never pages nobody because of an error."""
+    try:
+        with transaction.atomic():
+            return step_recipients(step, at)
+    except Exception as exc:
+        logger.exception("recipients of escalation step %s", step.pk)
+        people, source = fallback_people([step.policy.team])
+        return StepRecipients(
+            people=people,
+            problems=[
+                f"Cannot work out whom step {step.position + 1} of {step.policy} pages: "
+                f"{rotation.error_text(exc)}. Paged {_names(people)} ({source}) instead"
+            ],
+            fell_back_to=source,
+            errors=[{"step": step.pk, "message": rotation.error_text(exc)}],
+        )
+
+
 def create_pages(
     *,
     incident: Any,

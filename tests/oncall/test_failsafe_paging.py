@@ -201,3 +201,21 @@ def test_an_alert_opened_incident_with_a_broken_schedule_pages_and_records_it(
     entry = paged_entry(page.incident)
     assert "Follow the sun" in entry.text and "from the other layers instead" in entry.text
     assert mail.outbox[0].to == [page.user.email]
+
+
+def test_a_bug_while_working_out_a_steps_recipients_still_pages_the_fallback(
+    django_capture_on_commit_callbacks, policy, payments_service, team, cat, monkeypatch
+):
+    from oncall.services import fallback
+
+    def broken(step, at):
+        raise RuntimeError("unexpected")
+
+    monkeypatch.setattr(fallback, "step_recipients", broken)
+    team_update(user=None, team=team, fallback_contacts=[cat])
+
+    incident = declare(django_capture_on_commit_callbacks, payments_service)
+
+    assert [p.user for p in Page.objects.all()] == [cat]
+    text = paged_entry(incident).text
+    assert "Cannot work out whom step 1 of payments/Default pages: RuntimeError: unexpected" in text
