@@ -109,7 +109,8 @@ class ScheduleError:
 
     @property
     def text(self) -> str:
-        return f"Cannot work out {self.where}: {self.message}"
+        hint = " (check its shift length, handoff time and dates)" if self.layer else ""
+        return f"Cannot work out {self.where}: {self.message}{hint}"
 
     def as_dict(self) -> dict[str, Any]:
         return {

@@ -15,7 +15,10 @@ from oncall.services.schedules import schedule_create
 from .conftest import on_call_now
 from .failsafe import FAILURE, add_broken_layer
 
-ERROR = 'Cannot work out layer 2 "Follow the sun" of payments/Primary: OverflowError: ' + FAILURE
+ERROR = (
+    'Cannot work out layer 2 "Follow the sun" of payments/Primary: OverflowError: '
+    f"{FAILURE} (check its shift length, handoff time and dates)"
+)
 SHOWN = html.escape(ERROR)  # as an HTML page shows it
 
 
