@@ -23,7 +23,7 @@ class TeamAdmin(admin.ModelAdmin):
     list_display = ["name", "slug", "time_zone", "working_hours_label"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["members"]
+    filter_horizontal = ["members", "fallback_contacts"]
 
 
 class LayerInline(admin.TabularInline):

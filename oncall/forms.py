@@ -215,6 +215,13 @@ class TeamForm(forms.Form):
         required=False,
         widget=forms.CheckboxSelectMultiple,
     )
+    fallback_contacts = forms.ModelMultipleChoiceField(
+        queryset=get_user_model().objects.none(),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Paged when Keel cannot work out who is on call, or an incident would "
+        "page nobody; without any, Keel's admins are. Responders or admins.",
+    )
     working_days = forms.TypedMultipleChoiceField(
         choices=list(enumerate(WEEKDAY_NAMES)),
         coerce=int,
@@ -235,6 +242,9 @@ class TeamForm(forms.Form):
         members = self.fields["members"]
         assert isinstance(members, forms.ModelMultipleChoiceField)
         members.queryset = get_user_model().objects.filter(is_active=True).order_by("username")
+        fallback = self.fields["fallback_contacts"]
+        assert isinstance(fallback, forms.ModelMultipleChoiceField)
+        fallback.queryset = members.queryset
         if editing:
             del self.fields["slug"]
 
@@ -251,6 +261,7 @@ class TeamForm(forms.Form):
             "name": team.name,
             "time_zone": team.time_zone,
             "members": list(team.members.all()),
+            "fallback_contacts": list(team.fallback_contacts.all()),
             "working_days": list(team.working_days),
             "working_start": team.working_start,
             "working_end": team.working_end,

@@ -7,7 +7,7 @@ from icalendar import Calendar, Event
 
 from . import rotation
 from .models import CalendarFeed, LayerParticipant, Override, Schedule
-from .selectors import schedule_final, schedule_list
+from .selectors import ScheduleError, schedule_list, schedule_resolve
 
 PAST = timedelta(days=30)
 AHEAD = timedelta(days=180)
@@ -36,6 +36,21 @@ def _event(schedule: Schedule, shift: rotation.Shift, name: str, at: datetime) -
     return event
 
 
+def _error_event(error: ScheduleError, at: datetime) -> Event:
+    """A broken layer shows in calendar apps as a day-long event from now: its shifts
+    are missing from the feed until it is fixed."""
+    event = Event()
+    layer = error.layer.pk if error.layer is not None else "overrides"
+    event.add("uid", f"keel-oncall-{error.schedule.pk}-error-{layer}-{at:%Y%m%d}@keel")
+    event.add("dtstamp", at)
+    event.add("dtstart", at)
+    event.add("dtend", at + timedelta(days=1))
+    event.add("summary", f"Schedule error: {error.schedule} (shifts missing)")
+    event.add("description", error.text)
+    event.add("transp", "TRANSPARENT")
+    return event
+
+
 def schedule_calendar(
     schedules: list[Schedule], *, title: str, only_user: int | None, at: datetime
 ) -> bytes:
@@ -43,7 +58,10 @@ def schedule_calendar(
     start, end = at - PAST, at + AHEAD
     people: dict[int, str] = {}
     for schedule in schedules:
-        shifts = rotation.merge_people(schedule_final(schedule, start, end))
+        final = schedule_resolve(schedule, start, end)
+        for error in final.errors:
+            calendar.add_component(_error_event(error, at))
+        shifts = rotation.merge_people(final.shifts)
         wanted = [s for s in shifts if only_user is None or s.who == only_user]
         missing = {int(s.who) for s in wanted} - people.keys()
         if missing:

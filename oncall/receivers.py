@@ -5,10 +5,9 @@ from typing import Any
 
 def on_incident_changed(sender: Any, incident_id: int, change: str, **kwargs: Any) -> None:
     from . import tasks
-    from .models import EscalationPolicy
 
-    if change in ("opened", "reopened") and not EscalationPolicy.objects.exists():
-        return  # nobody to page: spare the broker a task per incident in an alert storm
+    # Always a task, even with no policy anywhere: an incident no policy pages for
+    # pages the fallback (and says so on its timeline) instead of nobody.
     if change == "opened":
         tasks.escalation_begin.delay(incident_id)
     elif change == "reopened":

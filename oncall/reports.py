@@ -13,7 +13,7 @@ from incidents.models import Alert, Incident
 
 from . import rotation
 from .models import Handoff, LayerParticipant, Override, Page, Schedule, Team
-from .selectors import schedule_final, schedule_list
+from .selectors import ScheduleError, schedule_list, schedule_resolve
 
 
 def _page_team(page: Page, fallback: Team) -> Team:
@@ -32,8 +32,11 @@ class MyShift:
     is_override: bool
 
 
-def my_shifts(*, user: Any, start: datetime, end: datetime) -> list[MyShift]:
-    """The user's shifts on every schedule they rotate on or cover."""
+def my_shifts_checked(
+    *, user: Any, start: datetime, end: datetime
+) -> tuple[list[MyShift], list[ScheduleError]]:
+    """The user's shifts on every schedule they rotate on or cover, and the parts of
+    those schedules that could not be worked out (their shifts are missing)."""
     ids = set(
         LayerParticipant.objects.filter(user=user).values_list("layer__schedule_id", flat=True)
     )
@@ -41,11 +44,19 @@ def my_shifts(*, user: Any, start: datetime, end: datetime) -> list[MyShift]:
         Override.objects.filter(user=user, ends_at__gt=start).values_list("schedule_id", flat=True)
     )
     out = []
+    errors: list[ScheduleError] = []
     for schedule in schedule_list(user=None).filter(pk__in=ids):
-        for shift in rotation.merge_people(schedule_final(schedule, start, end)):
+        final = schedule_resolve(schedule, start, end)
+        errors += final.errors
+        for shift in rotation.merge_people(final.shifts):
             if shift.who == user.pk:
                 out.append(MyShift(schedule, shift.start, shift.end, shift.is_override))
-    return sorted(out, key=lambda s: s.start)
+    return sorted(out, key=lambda s: s.start), errors
+
+
+def my_shifts(*, user: Any, start: datetime, end: datetime) -> list[MyShift]:
+    """The user's shifts (see `my_shifts_checked`)."""
+    return my_shifts_checked(user=user, start=start, end=end)[0]
 
 
 def _team_incidents(team: Team) -> Any:

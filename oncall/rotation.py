@@ -113,6 +113,12 @@ def _local_naive(instant: datetime, tz: tzinfo) -> datetime:
 def layer_shifts(layer: Layer, start: datetime, end: datetime, tz: tzinfo | str) -> list[Interval]:
     """The layer's shifts (before restrictions) within [start, end), clipped to it and to
     the layer's own start and end."""
+    # A Layer is checked when built; values that got past that (bad stored data) must
+    # fail here rather than loop: a step that is not positive would never advance.
+    if layer.shift_unit not in _UNIT_DELTA or not isinstance(layer.shift_length, int):
+        raise ValueError(f"unknown shift {layer.shift_length!r} {layer.shift_unit!r}")
+    if layer.shift_length < 1:
+        raise ValueError(f"a shift length of {layer.shift_length} is not positive")
     zone = _zone(tz)
     lo = max(start, layer.start).astimezone(UTC)
     hi = (min(end, layer.end) if layer.end is not None else end).astimezone(UTC)
@@ -232,6 +238,20 @@ def _override_source(
     return [(s, e, who) for s, e, who, _ in _stack([[iv] for iv in clipped])]
 
 
+def _window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    if start.tzinfo is None or end.tzinfo is None:
+        raise ValueError("start and end must be aware datetimes")
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def _combine(sources: list[Sequence[Interval]]) -> list[Shift]:
+    """Stack layer sources with the override source last (on top)."""
+    override_index = len(sources) - 1
+    return [
+        Shift(s, e, who, None if j == override_index else j) for s, e, who, j in _stack(sources)
+    ]
+
+
 def final_schedule(
     layers: Sequence[Layer],
     overrides: Iterable[Override],
@@ -241,18 +261,79 @@ def final_schedule(
 ) -> list[Shift]:
     """The final schedule within [start, end): who is on call when, and from which layer
     or override. Adjacent stretches of one person from one source are merged, so the
-    result does not depend on how a longer interval is split."""
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError("start and end must be aware datetimes")
-    start, end = start.astimezone(UTC), end.astimezone(UTC)
+    result does not depend on how a longer interval is split. A layer whose shifts
+    cannot be worked out raises; `resolve` leaves it out and says why instead."""
+    start, end = _window(start, end)
     if start >= end:
         return []
     sources: list[Sequence[Interval]] = [layer_coverage(layer, start, end, tz) for layer in layers]
     sources.append(_override_source(overrides, start, end))
-    override_index = len(layers)
-    return [
-        Shift(s, e, who, None if j == override_index else j) for s, e, who, j in _stack(sources)
-    ]
+    return _combine(sources)
+
+
+@dataclass(frozen=True)
+class LayerError:
+    """A layer (its index; None for the overrides) whose shifts could not be worked out,
+    and why, in words a person can act on."""
+
+    layer: int | None
+    message: str
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """The final schedule made of what could be worked out, and what could not."""
+
+    shifts: list[Shift]
+    errors: tuple[LayerError, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def error_text(exc: BaseException) -> str:
+    """An exception as one short line: its type and message."""
+    detail = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
+    return f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+
+
+def resolve(
+    layers: Sequence[Layer | LayerError],
+    overrides: Iterable[Override],
+    start: datetime,
+    end: datetime,
+    tz: tzinfo | str,
+) -> Resolved:
+    """`final_schedule` that never fails because of a layer: a layer whose shifts cannot
+    be worked out (values out of range, a bug) is left out and reported, and the other
+    layers and the overrides still count. A LayerError given in `layers` (a layer that
+    could not even be built) is reported in its place."""
+    start, end = _window(start, end)
+    if start >= end:
+        return Resolved([])
+    errors: list[LayerError] = []
+    sources: list[Sequence[Interval]] = []
+    for index, layer in enumerate(layers):
+        coverage: list[Interval] = []
+        if isinstance(layer, LayerError):
+            errors.append(layer)
+        else:
+            try:
+                coverage = layer_coverage(layer, start, end, tz)
+            except Exception as exc:  # any failure of one layer must not hide the others
+                errors.append(LayerError(index, error_text(exc)))
+        sources.append(coverage)
+    try:
+        sources.append(_override_source(overrides, start, end))
+    except Exception as exc:
+        errors.append(LayerError(None, error_text(exc)))
+        sources.append([])
+    try:
+        return Resolved(_combine(sources), tuple(errors))
+    except Exception as exc:  # stacking itself failed: nothing can be trusted
+        errors.append(LayerError(None, error_text(exc)))
+        return Resolved([], tuple(errors))
 
 
 def on_call_at(

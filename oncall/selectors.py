@@ -1,7 +1,7 @@
 """Reads: schedules as rotation math input, who is on call, pages, handoffs, health."""
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -92,6 +92,87 @@ def schedule_overrides(schedule: Schedule, start: datetime, end: datetime) -> li
     )
 
 
+@dataclass(frozen=True)
+class ScheduleError:
+    """Part of a schedule (a layer, or its overrides when `layer` is None) whose shifts
+    could not be worked out; shown where the schedule is, and paging falls back."""
+
+    schedule: Schedule
+    layer: Layer | None
+    message: str
+
+    @property
+    def where(self) -> str:
+        if self.layer is None:
+            return f"the overrides of {self.schedule}"
+        return f'layer {self.layer.position + 1} "{self.layer.name}" of {self.schedule}'
+
+    @property
+    def text(self) -> str:
+        hint = " (check its shift length, handoff time and dates)" if self.layer else ""
+        return f"Cannot work out {self.where}: {self.message}{hint}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "schedule": self.schedule.pk,
+            "layer": self.layer.pk if self.layer is not None else None,
+            "layer_name": self.layer.name if self.layer is not None else None,
+            "message": self.text,
+        }
+
+
+@dataclass(frozen=True)
+class ScheduleFinal:
+    """The final schedule (`who` is a user id) from what could be worked out."""
+
+    shifts: list[rotation.Shift]
+    errors: list[ScheduleError]
+
+
+def _rotation_layer(layer: Layer, index: int) -> rotation.Layer | rotation.LayerError:
+    try:
+        return to_rotation_layer(layer)
+    except Exception as exc:  # bad stored values: reported, never a crash
+        return rotation.LayerError(index, rotation.error_text(exc))
+
+
+def schedule_resolve(
+    schedule: Schedule,
+    start: datetime,
+    end: datetime,
+    *,
+    overrides: Sequence[Override] | None = None,
+    layers: Sequence[Layer] | None = None,
+) -> ScheduleFinal:
+    """The final schedule in [start, end). Never fails because of a layer: one that
+    cannot be worked out is left out and named in `errors`."""
+    if layers is None:
+        layers = sorted(schedule.layers.all(), key=lambda layer: layer.position)
+    if overrides is None:
+        overrides = schedule_overrides(schedule, start, end)
+    covers: list[rotation.Override] = []
+    bad_overrides: list[str] = []
+    for o in overrides:
+        try:
+            covers.append(rotation.Override(o.starts_at, o.ends_at, o.user_id))
+        except Exception as exc:
+            bad_overrides.append(f"override {o.pk}: {rotation.error_text(exc)}")
+    resolved = rotation.resolve(
+        [_rotation_layer(layer, i) for i, layer in enumerate(layers)],
+        covers,
+        start,
+        end,
+        schedule.time_zone,
+    )
+    errors = [
+        ScheduleError(schedule, layers[e.layer] if e.layer is not None else None, e.message)
+        for e in resolved.errors
+    ]
+    if bad_overrides:
+        errors.append(ScheduleError(schedule, None, "; ".join(bad_overrides)))
+    return ScheduleFinal(resolved.shifts, errors)
+
+
 def schedule_final(
     schedule: Schedule,
     start: datetime,
@@ -100,34 +181,36 @@ def schedule_final(
     overrides: Sequence[Override] | None = None,
     layers: Sequence[Layer] | None = None,
 ) -> list[rotation.Shift]:
-    """The final schedule in [start, end); `who` is a user id."""
-    if layers is None:
-        layers = sorted(schedule.layers.all(), key=lambda layer: layer.position)
-    if overrides is None:
-        overrides = schedule_overrides(schedule, start, end)
-    return rotation.final_schedule(
-        [to_rotation_layer(layer) for layer in layers],
-        [rotation.Override(o.starts_at, o.ends_at, o.user_id) for o in overrides],
-        start,
-        end,
-        schedule.time_zone,
-    )
+    """The shifts of `schedule_resolve`, for callers that show errors elsewhere."""
+    return schedule_resolve(schedule, start, end, overrides=overrides, layers=layers).shifts
 
 
 def on_call_user_ids(schedule: Schedule, at: datetime) -> list[int]:
-    shifts = schedule_final(schedule, at, at + timedelta(microseconds=1))
-    return [int(s.who) for s in shifts]
+    return [
+        int(s.who) for s in schedule_resolve(schedule, at, at + timedelta(microseconds=1)).shifts
+    ]
+
+
+def on_call_at(schedule: Schedule, at: datetime) -> ScheduleFinal:
+    """Who is on call at `at` (at most one shift), and what could not be worked out."""
+    return schedule_resolve(schedule, at, at + timedelta(microseconds=1))
 
 
 @dataclass
 class OnCallNow:
-    """Who is on call for a schedule now, and who is next."""
+    """Who is on call for a schedule now, and who is next; `errors`: the layers that
+    could not be worked out (the rest of the schedule still counts)."""
 
     schedule: Schedule
     now: Any
     now_until: datetime | None
     next: Any
     next_from: datetime | None
+    errors: list[ScheduleError] = field(default_factory=list)
+
+    @property
+    def error_list(self) -> list[dict[str, Any]]:
+        return [e.as_dict() for e in self.errors]
 
 
 def oncall_now(*, schedules: Iterable[Schedule], at: datetime | None = None) -> list[OnCallNow]:
@@ -145,19 +228,18 @@ def oncall_now(*, schedules: Iterable[Schedule], at: datetime | None = None) -> 
     raw = []
     for schedule in schedules:
         layers = sorted(schedule.layers.all(), key=lambda layer: layer.position)
-        shifts = rotation.merge_people(
-            schedule_final(
-                schedule, at, horizon, layers=layers, overrides=by_schedule.get(schedule.pk, [])
-            )
+        final = schedule_resolve(
+            schedule, at, horizon, layers=layers, overrides=by_schedule.get(schedule.pk, [])
         )
+        shifts = rotation.merge_people(final.shifts)
         current = shifts[0] if shifts and shifts[0].start <= at else None
         following = next(
             (s for s in shifts if s.start > at and (current is None or s.who != current.who)), None
         )
-        raw.append((schedule, current, following))
+        raw.append((schedule, current, following, final.errors))
         wanted.update(int(s.who) for s in (current, following) if s is not None)
     people = {u.pk: u for u in get_user_model().objects.filter(pk__in=wanted)}
-    for schedule, current, following in raw:
+    for schedule, current, following, errors in raw:
         rows.append(
             OnCallNow(
                 schedule=schedule,
@@ -165,6 +247,7 @@ def oncall_now(*, schedules: Iterable[Schedule], at: datetime | None = None) -> 
                 now_until=current.end if current else None,
                 next=people.get(int(following.who)) if following else None,
                 next_from=following.start if following else None,
+                errors=errors,
             )
         )
     return rows
@@ -177,7 +260,9 @@ def page_list(*, user: Any) -> QuerySet[Page]:
 
 def page_list_for_incident(*, incident: Any) -> list[Page]:
     return list(
-        Page.objects.filter(incident=incident).select_related("user").order_by("created_at", "id")
+        Page.objects.filter(incident=incident)
+        .select_related("user", "escalation")
+        .order_by("created_at", "id")
     )
 
 

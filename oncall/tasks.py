@@ -3,11 +3,13 @@
 import logging
 from datetime import timedelta
 from functools import partial
+from typing import Any
 
 from celery import shared_task
 from django.db import transaction
 
 from .services.escalation import escalation_run_step, escalation_start, escalation_stop_if_done
+from .services.fallback import escalation_fallback
 from .services.paging import page_deliver, retry_backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,12 @@ def _enqueue_step(escalation_id: int, position: int, round: int, delay: timedelt
     )
 
 
+def _page_fallback(incident: Any, *, restart: bool) -> None:
+    """An incident no policy pages for pages the fallback (and says so), once."""
+    for page in escalation_fallback(incident=incident, restart=restart):
+        transaction.on_commit(partial(deliver_page.delay, page.pk))
+
+
 @shared_task(ignore_result=True)
 def escalation_begin(incident_id: int) -> None:
     """Start the escalations of a newly opened incident and run their first steps."""
@@ -33,8 +41,11 @@ def escalation_begin(incident_id: int) -> None:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return
-    for escalation in escalation_start(incident=incident):
+    started = escalation_start(incident=incident)
+    for escalation in started:
         escalation_step.delay(escalation.pk, 0, 0)
+    if not started:
+        _page_fallback(incident, restart=False)
 
 
 @shared_task(ignore_result=True)
@@ -46,8 +57,11 @@ def escalation_restart(incident_id: int) -> None:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return
-    for escalation in escalation_start(incident=incident, restart=True):
+    started = escalation_start(incident=incident, restart=True)
+    for escalation in started:
         escalation_step.delay(escalation.pk, 0, 0)
+    if not started:
+        _page_fallback(incident, restart=True)
 
 
 @shared_task(ignore_result=True)

@@ -173,10 +173,15 @@ def _schedule_page(
     zone = zoneinfo.ZoneInfo(schedule.time_zone)
     layers = sorted(schedule.layers.all(), key=lambda layer: layer.position)
     overrides = selectors.schedule_overrides(schedule, start, end)
+    resolved = selectors.schedule_resolve(schedule, start, end, overrides=overrides, layers=layers)
+    final = resolved.shifts
+    broken = {e.layer.pk for e in resolved.errors if e.layer is not None}
     rows = [
         timeline_svg.Row(
-            f"{layer.position + 1}. {layer.name}",
-            rotation.layer_coverage(
+            f"{layer.position + 1}. {layer.name}" + (" (error)" if layer.pk in broken else ""),
+            []
+            if layer.pk in broken
+            else rotation.layer_coverage(
                 selectors.to_rotation_layer(layer), start, end, schedule.time_zone
             ),
         )
@@ -185,7 +190,6 @@ def _schedule_page(
     rows.append(
         timeline_svg.Row("Overrides", [(o.starts_at, o.ends_at, o.user_id) for o in overrides])
     )
-    final = selectors.schedule_final(schedule, start, end, overrides=overrides, layers=layers)
     rows.append(timeline_svg.Row("Final schedule", [(s.start, s.end, s.who) for s in final]))
     ids = {who for row in rows for _, _, who in row.bars}
     names: dict[int | str, str] = {
@@ -202,6 +206,7 @@ def _schedule_page(
                 schedule, timezone.now(), timezone.now() + timedelta(days=365)
             ),
             "svg": svg,
+            "errors": resolved.errors,
             "final": [(s, names.get(s.who, "?")) for s in rotation.merge_people(final)],
             "start": start,
             "end": end,
@@ -475,11 +480,15 @@ def mine(request: HttpRequest) -> HttpResponse:
             messages.success(request, "Contact method added.")
             return redirect("oncall:mine")
     now = timezone.now()
+    shifts, shift_errors = reports.my_shifts_checked(
+        user=me, start=now, end=now + timedelta(days=28)
+    )
     return render(
         request,
         "oncall/mine.html",
         {
-            "shifts": reports.my_shifts(user=me, start=now, end=now + timedelta(days=28)),
+            "shifts": shifts,
+            "shift_errors": shift_errors,
             "pages": selectors.page_list(user=request.user).filter(user=me)[:30],
             "handoffs": selectors.handoff_list(user=request.user).filter(incoming=me)[:10],
             "handoffs_out": selectors.handoff_list(user=request.user).filter(outgoing=me)[:10],

@@ -97,6 +97,9 @@ def _hour() -> serializers.TimeField:
 
 class TeamSerializer(serializers.ModelSerializer):
     members: Any = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
+    fallback_contacts: Any = serializers.SlugRelatedField(
+        slug_field="username", many=True, read_only=True
+    )
 
     class Meta:
         model = Team
@@ -106,6 +109,7 @@ class TeamSerializer(serializers.ModelSerializer):
             "slug",
             "time_zone",
             "members",
+            "fallback_contacts",
             "working_days",
             "working_start",
             "working_end",
@@ -121,6 +125,7 @@ class TeamWriteSerializer(serializers.Serializer):
     slug = serializers.SlugField(max_length=100)
     time_zone = serializers.CharField(max_length=64, default="UTC")
     members = UsernamesField(required=False, default=list)
+    fallback_contacts = UsernamesField(required=False, default=list)
     working_days = serializers.ListField(
         child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
     )
@@ -132,6 +137,7 @@ class TeamUpdateSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=200, required=False)
     time_zone = serializers.CharField(max_length=64, required=False)
     members = UsernamesField(required=False)
+    fallback_contacts = UsernamesField(required=False)
     working_days = serializers.ListField(
         child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
     )
@@ -347,6 +353,15 @@ class PolicyUpdateSerializer(PolicyWriteSerializer):
     team = None
 
 
+class ScheduleErrorSerializer(serializers.Serializer):
+    """A layer (or the overrides: layer null) of a schedule that cannot be worked out."""
+
+    schedule = serializers.IntegerField()
+    layer = serializers.IntegerField(allow_null=True)
+    layer_name = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+
+
 class OnCallNowSerializer(serializers.Serializer):
     schedule = serializers.IntegerField(source="schedule.pk")
     schedule_name = serializers.CharField(source="schedule.name")
@@ -355,6 +370,12 @@ class OnCallNowSerializer(serializers.Serializer):
     now_until = serializers.DateTimeField(allow_null=True)
     next = serializers.CharField(source="next.username", allow_null=True, default=None)
     next_from = serializers.DateTimeField(allow_null=True)
+    layer_errors = ScheduleErrorSerializer(
+        source="error_list",
+        many=True,
+        read_only=True,
+        help_text="Layers that cannot be worked out; now/next come from the rest.",
+    )
 
 
 class PageSerializer(serializers.ModelSerializer):

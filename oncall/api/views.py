@@ -8,7 +8,7 @@ from django.db.models import Model, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -161,7 +161,13 @@ class ScheduleViewSet(
                 description="ISO 8601 with zone; default start + 7 days; at most 366 days.",
             ),
         ],
-        responses=s.ShiftSerializer(many=True),
+        responses={
+            200: s.ShiftSerializer(many=True),
+            409: OpenApiResponse(
+                description="A layer cannot be worked out: `message`, `errors` (each "
+                "broken layer) and `shifts` (the schedule without it)."
+            ),
+        },
     )
     @action(detail=True, methods=["get"])
     def final(self, request: Request, pk: str) -> Response:
@@ -171,20 +177,30 @@ class ScheduleViewSet(
         end = _time_param(request, "end", start + timedelta(days=7))
         if not start < end <= start + timedelta(days=366):
             raise ValidationError({"end": ["end must be after start, and at most 366 days later."]})
-        shifts = rotation.merge_people(selectors.schedule_final(schedule, start, end))
+        final = selectors.schedule_resolve(schedule, start, end)
+        shifts = rotation.merge_people(final.shifts)
         names = selectors.users_by_id([int(x.who) for x in shifts])
-        return Response(
-            [
+        body = [
+            {
+                "start": x.start,
+                "end": x.end,
+                "user": names[int(x.who)].get_username() if int(x.who) in names else None,
+                "layer": x.layer,
+                "override": x.is_override,
+            }
+            for x in shifts
+        ]
+        if final.errors:
+            # An incomplete schedule is not answered as if it were the schedule.
+            return Response(
                 {
-                    "start": x.start,
-                    "end": x.end,
-                    "user": names[int(x.who)].get_username() if int(x.who) in names else None,
-                    "layer": x.layer,
-                    "override": x.is_override,
-                }
-                for x in shifts
-            ]
-        )
+                    "message": final.errors[0].text,
+                    "errors": [e.as_dict() for e in final.errors],
+                    "shifts": s.ShiftSerializer(body, many=True).data,
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        return Response(body)
 
     def perform_destroy(self, instance: Schedule) -> None:
         services.schedule_delete(user=self.request.user, schedule=instance)

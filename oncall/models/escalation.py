@@ -152,6 +152,12 @@ class Escalation(models.Model):
     next_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField()
     stopped_at = models.DateTimeField(null=True, blank=True)
+    fallback_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Set on a run without a policy: why the incident would have paged nobody "
+        "(the run paged the fallback contacts or Keel's admins instead).",
+    )
     acknowledgements_after = models.DateTimeField(
         null=True,
         blank=True,

@@ -43,6 +43,13 @@ class Team(models.Model):
     )
     working_start = models.TimeField(default=time(9))
     working_end = models.TimeField(default=time(18))
+    fallback_contacts = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="fallback_for_teams",
+        blank=True,
+        help_text="Paged when Keel cannot work out who is on call for the team, or an "
+        "incident of its services would page nobody (else Keel's admins are).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 
@@ -17,10 +16,9 @@ from ..bounds import (
     STEPS_MAX,
     TARGETS_PER_STEP_MAX,
 )
-from ..choices import Channel, EscalationState, TargetKind
+from ..choices import EscalationState, TargetKind
 from ..errors import OncallError
 from ..models import (
-    ContactMethod,
     Escalation,
     EscalationPolicy,
     EscalationStep,
@@ -31,6 +29,7 @@ from ..models import (
 )
 from ..models.escalation import MAX_REPEATS
 from ._common import now, require
+from .fallback import create_pages, step_recipients_safe
 
 
 @dataclass(frozen=True)
@@ -346,23 +345,6 @@ def escalation_acknowledge(*, user: Any, incident: Any, at: datetime | None = No
     return len(stopped)
 
 
-def step_recipients(step: EscalationStep, at: datetime) -> list[Any]:
-    """The people a step notifies at `at`, in target order, each once."""
-    from ..selectors import on_call_user_ids
-
-    ids: list[int] = []
-    for target in step.targets.select_related("schedule", "team").order_by("id"):
-        if target.kind == TargetKind.USER and target.user_id is not None:
-            ids.append(target.user_id)
-        elif target.kind == TargetKind.SCHEDULE and target.schedule is not None:
-            ids.extend(on_call_user_ids(target.schedule, at))
-        elif target.kind == TargetKind.TEAM and target.team is not None:
-            ids.extend(target.team.members.order_by("username").values_list("pk", flat=True))
-    unique = list(dict.fromkeys(ids))
-    people = {u.pk: u for u in get_user_model().objects.filter(pk__in=unique, is_active=True)}
-    return [people[i] for i in unique if i in people]
-
-
 @dataclass
 class StepOutcome:
     """What running a step did: the pages to deliver, and when the next step is due."""
@@ -403,53 +385,34 @@ def escalation_run_step(
     if policy is None or step is None:
         _stop(escalation, EscalationState.EXHAUSTED, when)
         return None
-    recipients = step_recipients(step, when)
-    methods: dict[int, list[ContactMethod]] = {}
-    for method in ContactMethod.objects.filter(user__in=recipients, enabled=True).order_by("id"):
-        methods.setdefault(method.user_id, []).append(method)
-    pages = []
-    for person in recipients:
-        for method in methods.get(person.pk, []):
-            pages.append(
-                Page.objects.create(
-                    incident=incident,
-                    escalation=escalation,
-                    step_position=position,
-                    round=round,
-                    user=person,
-                    contact_method=method,
-                    channel=method.kind,
-                    created_at=when,
-                )
-            )
-        if person.pk not in methods and person.email:
-            pages.append(
-                Page.objects.create(
-                    incident=incident,
-                    escalation=escalation,
-                    step_position=position,
-                    round=round,
-                    user=person,
-                    contact_method=None,
-                    channel=Channel.EMAIL,
-                    created_at=when,
-                )
-            )
-    names = ", ".join(str(p) for p in recipients) or "nobody (no one on call, no contact method)"
-    incident_record(
+    found = step_recipients_safe(step, when)
+    recipients = found.people
+    pages = create_pages(
         incident=incident,
-        kind="paged",
-        actor=Actor.system(),
-        text=f"Escalation step {position + 1}"
-        + (f" (repeat {round})" if round else "")
-        + f": paged {names}.",
-        data={
-            "step": position + 1,
-            "round": round,
-            "users": [p.pk for p in recipients],
-            "pages": [p.pk for p in pages],
-        },
+        escalation=escalation,
+        position=position,
+        round=round,
+        recipients=recipients,
         at=when,
+    )
+    names = ", ".join(str(p) for p in recipients) or "nobody (no one on call, no contact method)"
+    text = (
+        f"Escalation step {position + 1}"
+        + (f" (repeat {round})" if round else "")
+        + f": paged {names}."
+    )
+    if found.degraded:
+        text += " Paging is degraded: " + "; ".join(found.problems) + "."
+    data: dict[str, Any] = {
+        "step": position + 1,
+        "round": round,
+        "users": [p.pk for p in recipients],
+        "pages": [p.pk for p in pages],
+    }
+    if found.degraded:
+        data.update(degraded=True, fallback=found.fell_back_to, errors=found.errors)
+    incident_record(
+        incident=incident, kind="paged", actor=Actor.system(), text=text, data=data, at=when
     )
     last = policy.steps.order_by("-position").values_list("position", flat=True).first() or 0
     if position < last:

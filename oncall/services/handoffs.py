@@ -1,5 +1,6 @@
 """Handoffs at shift boundaries: creation, reminders, notes and "I have it"."""
 
+import logging
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
@@ -21,15 +22,21 @@ from .paging import attempt_delivery, webhook_status
 
 LOOKBACK = timedelta(days=1)
 
+logger = logging.getLogger(__name__)
+
 
 def _boundaries(
     schedule: Schedule, at: datetime, until: datetime
 ) -> list[tuple[rotation.Shift | None, rotation.Shift]]:
-    from ..selectors import schedule_final
+    from ..selectors import schedule_resolve
 
-    shifts = rotation.merge_people(
-        schedule_final(schedule, at - timedelta(days=14), until + timedelta(days=30))
-    )
+    final = schedule_resolve(schedule, at - timedelta(days=14), until + timedelta(days=30))
+    if final.errors:
+        # Handoffs from a partial schedule would announce the wrong people; the schedule
+        # shows the error, and handoffs resume once it is fixed.
+        logger.warning("no handoffs for schedule %s: %s", schedule.pk, final.errors[0].text)
+        return []
+    shifts = rotation.merge_people(final.shifts)
     pairs: list[tuple[rotation.Shift | None, rotation.Shift]] = []
     for previous, shift in zip([None, *shifts], shifts, strict=False):
         if at - LOOKBACK < shift.start <= until and (previous is None or previous.who != shift.who):

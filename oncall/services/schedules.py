@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from accounts.roles import Role
+from accounts.roles import Role, role_of
 from core.bounds import OutOfBounds
 
 from ..bounds import PARTICIPANTS_MAX, check_layer_values, check_override_span
@@ -39,6 +39,20 @@ def _check_working_hours(days: Sequence[int], start: time, end: time) -> list[in
     return sorted(set(days))
 
 
+def _check_fallback_contacts(people: Sequence[Any]) -> list[Any]:
+    """Fallback contacts must be able to acknowledge what they are paged for."""
+    for person in people:
+        if not person.is_active:
+            raise OncallError(f"{person} is deactivated.", field="fallback_contacts")
+        if role_of(person) < Role.RESPONDER:
+            raise OncallError(
+                f"{person} is a viewer and cannot acknowledge a page; fallback contacts "
+                "need the responder or admin role.",
+                field="fallback_contacts",
+            )
+    return list(dict.fromkeys(people))
+
+
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name:
@@ -57,11 +71,14 @@ def team_create(
     working_days: Sequence[int] = WORKING_DAYS_DEFAULT,
     working_start: time = time(9),
     working_end: time = time(18),
+    fallback_contacts: Sequence[Any] = (),
 ) -> Team:
     """A new team. Off-hours (for reports) are outside its working days and hours,
-    Monday to Friday 09:00-18:00 unless given."""
+    Monday to Friday 09:00-18:00 unless given. Its fallback contacts are paged when
+    Keel cannot work out who is on call for it (else Keel's admins are)."""
     require(user, Role.ADMIN)
     name = _check_name(name)
+    fallback = _check_fallback_contacts(fallback_contacts)
     _check_zone(time_zone)
     days = _check_working_hours(working_days, working_start, working_end)
     if Team.objects.filter(slug=slug).exists():
@@ -79,6 +96,7 @@ def team_create(
     except IntegrityError as exc:  # a concurrent create of the same slug
         raise OncallError(f"A team with the slug {slug!r} exists already.", field="slug") from exc
     team.members.set(members)
+    team.fallback_contacts.set(fallback)
     return team
 
 
@@ -93,9 +111,11 @@ def team_update(
     working_days: Sequence[int] | None = None,
     working_start: time | None = None,
     working_end: time | None = None,
+    fallback_contacts: Sequence[Any] | None = None,
 ) -> Team:
     """Change what is given. A schedule keeps its own zone when the team's changes."""
     require(user, Role.ADMIN)
+    fallback = None if fallback_contacts is None else _check_fallback_contacts(fallback_contacts)
     fields = []
     if name is not None:
         team.name = _check_name(name)
@@ -116,6 +136,8 @@ def team_update(
         team.save(update_fields=fields)
     if members is not None:
         team.members.set(members)
+    if fallback is not None:
+        team.fallback_contacts.set(fallback)
     return team
 
 

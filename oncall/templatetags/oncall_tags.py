@@ -6,16 +6,38 @@ from django import template
 
 from ..choices import EscalationState
 from ..models import Escalation
-from ..selectors import can_respond, page_list_for_incident, schedule_list
+from ..selectors import can_configure, can_respond, page_list_for_incident, schedule_list
 from ..selectors import oncall_now as oncall_now_rows
 
 register = template.Library()
 
 
+def _all_rows(context: template.Context) -> list[Any]:
+    """Every schedule's now and next, worked out once per request."""
+    request = context.get("request")
+    rows = getattr(request, "_oncall_now_rows", None)
+    if rows is None:
+        rows = oncall_now_rows(schedules=list(schedule_list(user=None)))
+        if request is not None:
+            request._oncall_now_rows = rows
+    return rows
+
+
 @register.inclusion_tag("oncall/_now_table.html", takes_context=True)
 def oncall_now(context: template.Context) -> dict[str, Any]:
     """Every schedule's now and next: a handful of queries whatever the number of teams."""
-    return {"rows": oncall_now_rows(schedules=list(schedule_list(user=None))), "show_team": True}
+    return {"rows": _all_rows(context), "show_team": True}
+
+
+@register.inclusion_tag("oncall/_paging_degraded_banner.html", takes_context=True)
+def paging_degraded(context: template.Context) -> dict[str, Any]:
+    """For admins: the schedules Keel cannot fully work out, while they stay broken
+    (paging for them falls back)."""
+    request = context.get("request")
+    user = getattr(request, "user", None)
+    if user is None or not can_configure(user):
+        return {"errors": []}
+    return {"errors": [e for row in _all_rows(context) for e in row.errors]}
 
 
 @register.inclusion_tag("oncall/_incident_pages_list.html", takes_context=True)

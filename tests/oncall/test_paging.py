@@ -112,11 +112,17 @@ def test_a_resolved_incident_stops_escalating_even_if_the_signal_was_missed(
     assert Escalation.objects.get().state == EscalationState.RESOLVED
 
 
-def test_an_incident_of_a_service_without_an_owner_pages_nobody(
-    django_capture_on_commit_callbacks, policy, checkout, responder
+def test_an_incident_of_a_service_without_an_owner_pages_the_admins_and_says_why(
+    django_capture_on_commit_callbacks, policy, checkout, responder, admin_user
 ):
-    declare(django_capture_on_commit_callbacks, checkout, responder)
-    assert Page.objects.count() == 0 and not Escalation.objects.exists()
+    incident = declare(django_capture_on_commit_callbacks, checkout, responder)
+
+    page = Page.objects.get()
+    assert (page.user, page.status) == (admin_user, PageStatus.SENT)
+    assert mail.outbox[0].to == [admin_user.email]
+    entry = incident.timeline.get(kind=EntryKind.PAGED)
+    assert "no team owns checkout" in entry.text and "ada" in entry.text
+    assert Escalation.objects.get().policy is None
 
 
 def test_the_signed_link_acknowledges_as_the_paged_person(
