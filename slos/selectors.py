@@ -5,7 +5,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import Role, require_role
@@ -114,9 +114,37 @@ def service_get(*, user: Any, slug: str) -> Service:
     )
 
 
-def service_bypasses(*, user: Any, service: Service, limit: int = 20) -> list[GateBypass]:
+def service_bypasses(
+    *, user: Any, service: Service, at: datetime | None = None, limit: int = 20
+) -> list[GateBypass]:
+    """Every bypass in force (each marked `in_force`, however many and however old), then
+    the `limit` most recent others (revoked or expired) for the history."""
     require_role(user, Role.VIEWER)
-    return list(service.gate_bypasses.select_related("created_by", "revoked_by")[:limit])
+    at = at or timezone.now()
+    rows = service.gate_bypasses.select_related("created_by", "revoked_by")
+    live = Q(created_at__lte=at, expires_at__gt=at, revoked_at__isnull=True)
+    in_force = list(rows.filter(live).order_by("-created_at", "-pk"))
+    history = list(rows.exclude(live).order_by("-created_at", "-pk")[:limit])
+    for bypass in in_force:
+        bypass.in_force = True  # type: ignore[attr-defined]
+    for bypass in history:
+        bypass.in_force = False  # type: ignore[attr-defined]
+    return in_force + history
+
+
+def bypass_list(
+    *, user: Any, service: Service | None = None, active_at: datetime | None = None
+) -> QuerySet[GateBypass]:
+    """Bypasses, newest first; with `active_at`, only those in force then."""
+    require_role(user, Role.VIEWER)
+    rows = GateBypass.objects.select_related("service", "created_by", "revoked_by")
+    if service is not None:
+        rows = rows.filter(service=service)
+    if active_at is not None:
+        rows = rows.filter(
+            created_at__lte=active_at, expires_at__gt=active_at, revoked_at__isnull=True
+        )
+    return rows.order_by("-created_at", "-pk")
 
 
 def bypass_get(*, user: Any, pk: int) -> GateBypass:

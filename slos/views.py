@@ -247,5 +247,6 @@ def bypass_revoke_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse
     except SloError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Bypass revoked; the gate decides on the budget again.")
+        report = services.gate_check(service=bypass.service)
+        messages.success(request, services.gate_revoked_text(report))
     return redirect("slos:service", slug)

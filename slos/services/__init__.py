@@ -9,7 +9,13 @@ from .evaluation import (
     slos_evaluate_all,
 )
 from .events import events_push
-from .gate import GateReport, gate_bypass_create, gate_bypass_revoke, gate_check
+from .gate import (
+    GateReport,
+    gate_bypass_create,
+    gate_bypass_revoke,
+    gate_check,
+    gate_revoked_text,
+)
 from .impact import incident_impacts_update
 from .slos import correction_create, slo_create, slo_delete, slo_update, slo_upsert
 
@@ -21,6 +27,7 @@ __all__ = [
     "gate_bypass_create",
     "gate_bypass_revoke",
     "gate_check",
+    "gate_revoked_text",
     "incident_impacts_update",
     "service_create",
     "service_set_owner",
