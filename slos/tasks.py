@@ -31,7 +31,7 @@ def incident_impacts_update(incident_id: int, change: str) -> None:
 
 @shared_task(ignore_result=True)
 def notify_ticket_burn(slo_id: int, text: str) -> int:
-    from .services.evaluation import ticket_burn_notify
+    from .services.burns import ticket_burn_notify
 
     return ticket_burn_notify(slo_id=slo_id, text=text)
 
