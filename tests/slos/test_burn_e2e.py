@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -142,7 +142,7 @@ def test_one_burst_seen_by_alertmanager_and_keel_is_one_incident_with_one_debit(
 
 
 def _run(live_server, settings, tmp_path, traffic, exporter, checkout, processes) -> None:
-    integration, token = integration_create(
+    _, token = integration_create(
         actor=Actor.system(),
         name="am-burn",
         default_service=checkout,
