@@ -5,7 +5,7 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import Role, require_role
@@ -21,18 +21,50 @@ def slo_list(*, user: Any) -> QuerySet[SLO]:
     return SLO.objects.select_related("service", "status").order_by("service__slug", "name")
 
 
+def status_data_problem(status: SloStatus, *, at: datetime | None = None) -> str:
+    """What the gate would say about this SLO's data now: "" when it can decide, else
+    "no data" or "data is stale (...)" in the gate's own words, so pages and gate agree."""
+    from django.conf import settings
+
+    if status.error:
+        return status.error
+    burns = status.burn_rates or {}
+    if status.remaining is None or burns.get("1h") is None or burns.get("5m") is None:
+        return budget.NO_DATA
+    service = status.slo.service
+    policy = budget.Policy.from_config(
+        {"max_data_age_s": settings.KEEL_GATE_MAX_DATA_AGE_SECONDS, **(service.budget_policy or {})}
+    )
+    at = at or timezone.now()
+    age = None if status.data_at is None else max(0.0, (at - status.data_at).total_seconds())
+    if not budget.data_is_fresh(age, policy.max_data_age_s):
+        return budget.stale_text(age, policy.max_data_age_s)
+    return ""
+
+
 def slo_get(*, user: Any, pk: int) -> SLO:
     require_role(user, Role.VIEWER)
     return SLO.objects.select_related("service", "service__owner", "status").get(pk=pk)
 
 
 def slos_at_risk(*, user: Any, limit: int = 10) -> list[SloStatus]:
-    """SLO statuses not healthy, worst first (for the dashboard)."""
+    """SLO statuses not healthy, or whose data the gate could not decide on (none, stale,
+    an error), worst first (for the dashboard)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
     require_role(user, Role.VIEWER)
+    stale_before = timezone.now() - timedelta(seconds=settings.KEEL_GATE_MAX_DATA_AGE_SECONDS)
     rows = (
         SloStatus.objects.select_related("slo", "slo__service")
-        .exclude(tier=budget.HEALTHY)
-        .order_by("remaining", "slo__name")[:limit]
+        .filter(
+            ~Q(tier=budget.HEALTHY)
+            | Q(data_at__isnull=True)
+            | Q(data_at__lt=stale_before)
+            | ~Q(error="")
+        )
+        .order_by(F("remaining").asc(nulls_first=True), "slo__name")[:limit]
     )
     return list(rows)
 

@@ -41,3 +41,11 @@ def weekly_report_if_due() -> bool:
     from .report import weekly_report_send_if_due
 
     return weekly_report_send_if_due()
+
+
+@shared_task(ignore_result=True)
+def demo_sli_push() -> int:
+    """Every minute in the demo (`KEEL_DEMO_SLI`, on in `make run`): the demo SLO's traffic."""
+    from .demo import demo_sli_push as push
+
+    return push()
