@@ -71,7 +71,7 @@ def demo_sli_push(
     minute = max(now - BACKFILL, last + timedelta(minutes=1) if last else now - BACKFILL)
     pushed = 0
     while minute < now:
-        batch = []
+        batch: list[dict[str, object]] = []
         while minute < now and len(batch) < BATCH:
             bad = demo_bad(minute, outage)
             batch.append(

@@ -11,7 +11,15 @@ from django.utils import timezone
 from accounts.roles import Role, require_role
 
 from . import budget
-from .models import SLO, Correction, GateBypass, IncidentImpact, Service, SloStatus
+from .models import (
+    SLO,
+    Correction,
+    GateBypass,
+    IncidentImpact,
+    Service,
+    SloStatus,
+    WeeklyReport,
+)
 from .services.evaluation import slo_window
 
 
@@ -40,6 +48,12 @@ def status_data_problem(status: SloStatus, *, at: datetime | None = None) -> str
     if not budget.data_is_fresh(age, policy.max_data_age_s):
         return budget.stale_text(age, policy.max_data_age_s)
     return ""
+
+
+def weekly_reports_sent(*, user: Any, limit: int = 4) -> list[WeeklyReport]:
+    """The latest weekly reports sent, with how their webhook delivery went."""
+    require_role(user, Role.VIEWER)
+    return list(WeeklyReport.objects.order_by("-week_start")[:limit])
 
 
 def slo_get(*, user: Any, pk: int) -> SLO:

@@ -49,3 +49,11 @@ def demo_sli_push() -> int:
     from .demo import demo_sli_push as push
 
     return push()
+
+
+@shared_task(ignore_result=True)
+def report_webhook_deliver(report_id: int) -> None:
+    """First delivery of a weekly report to its webhook; beat retries what fails."""
+    from .report_webhook import report_webhook_deliver as deliver
+
+    deliver(report_id=report_id)

@@ -245,7 +245,7 @@ class BypassView(generics.GenericAPIView):
     serializer_class = s.BypassSerializer
     queryset = GateBypass.objects.none()
 
-    def get_permissions(self) -> list[Any]:
+    def get_permissions(self) -> Any:
         if self.request.method == "POST":
             return [IsResponder()]
         return super().get_permissions()
