@@ -18,7 +18,12 @@ from django.utils import timezone
 from accounts.roles import Role
 from slos import burns
 from slos.models import Service
-from slos.services import burn_incident_to_join, services_get_or_discover, slo_burn_incident_link
+from slos.services import (
+    burn_incident_previous,
+    burn_incident_to_join,
+    services_get_or_discover,
+    slo_burn_incident_link,
+)
 
 from .. import alertmanager
 from ..actors import Actor
@@ -404,7 +409,9 @@ def _apply_notification(
             group_hash=ghash,
             firing=fired,
             delivery=delivery,
-            previous=latest,
+            previous=burn_incident_previous(
+                labels=[row.labels for row in fired], group_previous=latest
+            ),
             actor=actor,
         )
         opened = incident

@@ -1,6 +1,6 @@
 """Every state change in the slos app, one service each."""
 
-from .burns import burn_incident_to_join, slo_burn_incident_link
+from .burns import burn_incident_previous, burn_incident_to_join, slo_burn_incident_link
 from .catalog import service_create, service_set_owner, service_slug, services_get_or_discover
 from .evaluation import SloFigures, slo_evaluate, slo_figures, slos_evaluate_all
 from .events import events_push
@@ -17,6 +17,7 @@ from .slos import correction_create, slo_create, slo_delete, slo_update, slo_ups
 __all__ = [
     "GateReport",
     "SloFigures",
+    "burn_incident_previous",
     "burn_incident_to_join",
     "correction_create",
     "events_push",

@@ -195,6 +195,21 @@ def burn_incident_to_join(*, labels: list[dict[str, Any]]) -> Incident | None:
     return min(found, key=lambda i: i.number) if found else None
 
 
+def burn_incident_previous(
+    *, labels: list[dict[str, Any]], group_previous: Incident | None
+) -> Incident | None:
+    """The incident a new one opened from these alerts follows: the alert group's last
+    incident, or, when its page-level `KeelErrorBudgetBurn` alerts name an SLO whose last
+    burn incident is newer (opened by Keel's evaluation), that one."""
+    pairs = burns.burn_alert_slos(labels)
+    if not pairs:
+        return group_previous
+    found = [s.burn_incident for s in _statuses(pairs) if s.burn_incident is not None]
+    if group_previous is not None:
+        found.append(group_previous)
+    return max(found, key=lambda i: i.number) if found else None
+
+
 @transaction.atomic
 def slo_burn_incident_link(*, incident_id: int) -> int:
     """An incident holding page-level `KeelErrorBudgetBurn` alerts (labels `service` and

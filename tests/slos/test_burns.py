@@ -134,6 +134,13 @@ def test_one_burn_has_one_open_incident_whichever_path_reports_it(
     assert Alert.objects.get(starts_at=NOW + timedelta(minutes=2)).incident == second
     assert SloStatus.objects.get(slo=slo).burn_incident == second
 
+    # The evaluation's incident resolved too; the next alert opens a third, which follows it.
+    incident_resolve(incident=second, actor=Actor.of(responder), note="Done")
+    third_alert = _burn_alert("page", fingerprint="e5" * 8)
+    deliver(token, [third_alert])
+    third = Incident.objects.get(alerts__fingerprint="e5" * 8)
+    assert third.previous == second  # the SLO's last burn incident, not the group's last
+
 
 def test_the_end_of_a_burn_goes_on_the_timeline_and_follows_the_resolve_policy(
     slo, django_capture_on_commit_callbacks, checkout, deliver
