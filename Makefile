@@ -40,6 +40,7 @@ RUN_ENV := DJANGO_DEBUG=1 \
 	DJANGO_ALLOWED_HOSTS=127.0.0.1,localhost \
 	DJANGO_SECURE_SSL_REDIRECT=0 \
 	DJANGO_SECURE_HSTS_SECONDS=0 \
+	KEEL_DEMO_SLI=1 \
 	KEEL_BASE_URL=http://$(RUN_ADDR)
 
 # Without Redis, `make run` runs beat beside the server: each periodic task it sends runs

@@ -287,6 +287,17 @@ KEEL_SLO_REPORT_TIME = env.str("KEEL_SLO_REPORT_TIME", default="09:00")
 KEEL_SLO_REPORT_TIME_ZONE = env.str("KEEL_SLO_REPORT_TIME_ZONE", default="UTC")
 KEEL_SLO_REPORT_EMAILS = env.list("KEEL_SLO_REPORT_EMAILS", default=[])
 KEEL_SLO_REPORT_WEBHOOK_URL = env.str("KEEL_SLO_REPORT_WEBHOOK_URL", default="")
+KEEL_SLO_REPORT_WEBHOOK_TIMEOUT_SECONDS = env.float(
+    "KEEL_SLO_REPORT_WEBHOOK_TIMEOUT_SECONDS", default=10.0
+)
+KEEL_SLO_REPORT_WEBHOOK_ATTEMPTS = env.int("KEEL_SLO_REPORT_WEBHOOK_ATTEMPTS", default=5)
+KEEL_SLO_REPORT_WEBHOOK_RETRY_SECONDS = env.float(
+    "KEEL_SLO_REPORT_WEBHOOK_RETRY_SECONDS", default=300.0
+)
+# The demo (`make run`): beat pushes the demo SLO's traffic every minute.
+KEEL_DEMO_SLI = env.bool("KEEL_DEMO_SLI", default=False)
+if KEEL_DEMO_SLI:
+    CELERY_BEAT_SCHEDULE["slos-demo-sli"] = {"task": "slos.tasks.demo_sli_push", "schedule": 60.0}
 # Days after resolution by which a required postmortem (SEV1/SEV2, or >20% of an SLO
 # budget spent) is due.
 KEEL_POSTMORTEM_DUE_DAYS = env.int("KEEL_POSTMORTEM_DUE_DAYS", default=5)

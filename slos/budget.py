@@ -532,9 +532,34 @@ class GateInput:
 
 @dataclass(frozen=True)
 class GateDecision:
+    """`decided` is False when the gate could not read what it needs (no SLO, no data, stale
+    data, an unreachable or failing SLI source) and nothing in the budget blocks on its
+    own: the gate still blocks (fail closed), but CI can tell an outage from a real block."""
+
     decision: str
     tier: str
     reasons: list[str] = field(default_factory=list)
+    decided: bool = True
+
+    @property
+    def exit_code(self) -> int:
+        """0 to deploy (allow or warn), 1 blocked by the budget, 2 cannot decide (blocks)."""
+        if self.decision != BLOCK:
+            return 0
+        return 1 if self.decided else 2
+
+
+NO_DATA = "no data"
+
+
+def data_is_fresh(age_s: float | None, max_age_s: int) -> bool:
+    """Whether data this old may be trusted (the gate's rule, shown the same on the pages)."""
+    return age_s is not None and age_s <= max_age_s
+
+
+def stale_text(age_s: float | None, max_age_s: int) -> str:
+    age = "unknown" if age_s is None else f"{int(age_s)} s"
+    return f"data is stale ({age} old, limit {max_age_s} s)"
 
 
 _TIER_ORDER = {t: i for i, t in enumerate(TIERS)}
@@ -555,29 +580,33 @@ def gate_decision(
     decision = ALLOW
     tier = HEALTHY
     reasons: list[str] = []
+    budget_blocks = False
+    undecided = False
 
     def worsen(to: str, reason: str) -> None:
-        nonlocal decision
+        nonlocal decision, budget_blocks
         if _DECISION_ORDER[to] > _DECISION_ORDER[decision]:
             decision = to
+        if to == BLOCK:
+            budget_blocks = True
+        reasons.append(reason)
+
+    def cannot_decide(reason: str) -> None:
+        nonlocal decision, tier, undecided
+        decision, tier, undecided = BLOCK, FREEZE, True
         reasons.append(reason)
 
     if not slos:
-        worsen(BLOCK, "no SLO is defined for the service")
-        tier = FREEZE
+        cannot_decide("no SLO is defined for the service")
     for slo in slos:
         if slo.error:
-            worsen(BLOCK, f"{slo.name}: {slo.error}")
-            tier = FREEZE
+            cannot_decide(f"{slo.name}: {slo.error}")
             continue
         if slo.remaining is None or slo.burn_1h is None or slo.burn_5m is None:
-            worsen(BLOCK, f"{slo.name}: no data")
-            tier = FREEZE
+            cannot_decide(f"{slo.name}: {NO_DATA}")
             continue
-        if slo.data_age_s is None or slo.data_age_s > policy.max_data_age_s:
-            age = "unknown" if slo.data_age_s is None else f"{int(slo.data_age_s)} s"
-            worsen(BLOCK, f"{slo.name}: data is stale ({age} old, limit {policy.max_data_age_s} s)")
-            tier = FREEZE
+        if not data_is_fresh(slo.data_age_s, policy.max_data_age_s):
+            cannot_decide(f"{slo.name}: {stale_text(slo.data_age_s, policy.max_data_age_s)}")
             continue
         slo_tier = policy_tier(slo.remaining, policy)
         if _TIER_ORDER[slo_tier] > _TIER_ORDER[tier]:
@@ -603,4 +632,4 @@ def gate_decision(
     elif decision == BLOCK and warn_only:
         reasons.append("warn-only mode: the block is reported, not enforced")
         decision = WARN
-    return GateDecision(decision, tier, reasons)
+    return GateDecision(decision, tier, reasons, decided=budget_blocks or not undecided)

@@ -2,9 +2,7 @@
 debits, tier changes. Delivered by email and a generic JSON webhook (Slack-compatible
 `text`), and readable at /slos/report/."""
 
-import json
 import logging
-import urllib.request
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,6 +13,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from .models import SLO, IncidentImpact, WeeklyReport
+from .report_webhook import report_webhook_schedule, report_webhooks_retry
 
 logger = logging.getLogger(__name__)
 
@@ -127,22 +126,15 @@ def weekly_report_send(*, at: datetime) -> WeeklyReport | None:
             from_email=None,
             recipient_list=settings.KEEL_SLO_REPORT_EMAILS,
         )
-    url = settings.KEEL_SLO_REPORT_WEBHOOK_URL
-    if url:
-        body = json.dumps({"text": text, "report": report}).encode()
-        request = urllib.request.Request(  # noqa: S310 - an admin-configured URL
-            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                response.read()
-        except OSError:
-            logger.exception("weekly SLO report: webhook %s failed", url)
+    with transaction.atomic():
+        report_webhook_schedule(report=record, at=at)
     return record
 
 
 def weekly_report_send_if_due(at: datetime | None = None) -> bool:
+    """Beat: send this week's report when due; retry pending webhook deliveries first."""
     at = at or timezone.now()
+    report_webhooks_retry(at=at)
     if not is_due(at):
         return False
     return weekly_report_send(at=at) is not None

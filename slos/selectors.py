@@ -5,13 +5,21 @@ from datetime import datetime
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from accounts.roles import Role, require_role
 
 from . import budget
-from .models import SLO, Correction, GateBypass, IncidentImpact, Service, SloStatus
+from .models import (
+    SLO,
+    Correction,
+    GateBypass,
+    IncidentImpact,
+    Service,
+    SloStatus,
+    WeeklyReport,
+)
 from .services.evaluation import slo_window
 
 
@@ -21,18 +29,56 @@ def slo_list(*, user: Any) -> QuerySet[SLO]:
     return SLO.objects.select_related("service", "status").order_by("service__slug", "name")
 
 
+def status_data_problem(status: SloStatus, *, at: datetime | None = None) -> str:
+    """What the gate would say about this SLO's data now: "" when it can decide, else
+    "no data" or "data is stale (...)" in the gate's own words, so pages and gate agree."""
+    from django.conf import settings
+
+    if status.error:
+        return status.error
+    burns = status.burn_rates or {}
+    if status.remaining is None or burns.get("1h") is None or burns.get("5m") is None:
+        return budget.NO_DATA
+    service = status.slo.service
+    policy = budget.Policy.from_config(
+        {"max_data_age_s": settings.KEEL_GATE_MAX_DATA_AGE_SECONDS, **(service.budget_policy or {})}
+    )
+    at = at or timezone.now()
+    age = None if status.data_at is None else max(0.0, (at - status.data_at).total_seconds())
+    if not budget.data_is_fresh(age, policy.max_data_age_s):
+        return budget.stale_text(age, policy.max_data_age_s)
+    return ""
+
+
+def weekly_reports_sent(*, user: Any, limit: int = 4) -> list[WeeklyReport]:
+    """The latest weekly reports sent, with how their webhook delivery went."""
+    require_role(user, Role.VIEWER)
+    return list(WeeklyReport.objects.order_by("-week_start")[:limit])
+
+
 def slo_get(*, user: Any, pk: int) -> SLO:
     require_role(user, Role.VIEWER)
     return SLO.objects.select_related("service", "service__owner", "status").get(pk=pk)
 
 
 def slos_at_risk(*, user: Any, limit: int = 10) -> list[SloStatus]:
-    """SLO statuses not healthy, worst first (for the dashboard)."""
+    """SLO statuses not healthy, or whose data the gate could not decide on (none, stale,
+    an error), worst first (for the dashboard)."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
     require_role(user, Role.VIEWER)
+    stale_before = timezone.now() - timedelta(seconds=settings.KEEL_GATE_MAX_DATA_AGE_SECONDS)
     rows = (
         SloStatus.objects.select_related("slo", "slo__service")
-        .exclude(tier=budget.HEALTHY)
-        .order_by("remaining", "slo__name")[:limit]
+        .filter(
+            ~Q(tier=budget.HEALTHY)
+            | Q(data_at__isnull=True)
+            | Q(data_at__lt=stale_before)
+            | ~Q(error="")
+        )
+        .order_by(F("remaining").asc(nulls_first=True), "slo__name")[:limit]
     )
     return list(rows)
 
@@ -114,9 +160,37 @@ def service_get(*, user: Any, slug: str) -> Service:
     )
 
 
-def service_bypasses(*, user: Any, service: Service, limit: int = 20) -> list[GateBypass]:
+def service_bypasses(
+    *, user: Any, service: Service, at: datetime | None = None, limit: int = 20
+) -> list[GateBypass]:
+    """Every bypass in force (each marked `in_force`, however many and however old), then
+    the `limit` most recent others (revoked or expired) for the history."""
     require_role(user, Role.VIEWER)
-    return list(service.gate_bypasses.select_related("created_by", "revoked_by")[:limit])
+    at = at or timezone.now()
+    rows = service.gate_bypasses.select_related("created_by", "revoked_by")
+    live = Q(created_at__lte=at, expires_at__gt=at, revoked_at__isnull=True)
+    in_force = list(rows.filter(live).order_by("-created_at", "-pk"))
+    history = list(rows.exclude(live).order_by("-created_at", "-pk")[:limit])
+    for bypass in in_force:
+        bypass.in_force = True  # type: ignore[attr-defined]
+    for bypass in history:
+        bypass.in_force = False  # type: ignore[attr-defined]
+    return in_force + history
+
+
+def bypass_list(
+    *, user: Any, service: Service | None = None, active_at: datetime | None = None
+) -> QuerySet[GateBypass]:
+    """Bypasses, newest first; with `active_at`, only those in force then."""
+    require_role(user, Role.VIEWER)
+    rows = GateBypass.objects.select_related("service", "created_by", "revoked_by")
+    if service is not None:
+        rows = rows.filter(service=service)
+    if active_at is not None:
+        rows = rows.filter(
+            created_at__lte=active_at, expires_at__gt=active_at, revoked_at__isnull=True
+        )
+    return rows.order_by("-created_at", "-pk")
 
 
 def bypass_get(*, user: Any, pk: int) -> GateBypass:

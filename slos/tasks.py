@@ -31,7 +31,7 @@ def incident_impacts_update(incident_id: int, change: str) -> None:
 
 @shared_task(ignore_result=True)
 def notify_ticket_burn(slo_id: int, text: str) -> int:
-    from .services.evaluation import ticket_burn_notify
+    from .services.burns import ticket_burn_notify
 
     return ticket_burn_notify(slo_id=slo_id, text=text)
 
@@ -41,3 +41,19 @@ def weekly_report_if_due() -> bool:
     from .report import weekly_report_send_if_due
 
     return weekly_report_send_if_due()
+
+
+@shared_task(ignore_result=True)
+def demo_sli_push() -> int:
+    """Every minute in the demo (`KEEL_DEMO_SLI`, on in `make run`): the demo SLO's traffic."""
+    from .demo import demo_sli_push as push
+
+    return push()
+
+
+@shared_task(ignore_result=True)
+def report_webhook_deliver(report_id: int) -> None:
+    """First delivery of a weekly report to its webhook; beat retries what fails."""
+    from .report_webhook import report_webhook_deliver as deliver
+
+    deliver(report_id=report_id)

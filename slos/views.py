@@ -106,8 +106,10 @@ def service_view(request: HttpRequest, slug: str) -> HttpResponse:
 def report_view(request: HttpRequest) -> HttpResponse:
     from .report import weekly_report
 
-    selectors.slo_list(user=request.user)  # permission check
-    return render(request, "slos/report.html", {"report": weekly_report(at=timezone.now())})
+    sent = selectors.weekly_reports_sent(user=request.user)
+    return render(
+        request, "slos/report.html", {"report": weekly_report(at=timezone.now()), "sent": sent}
+    )
 
 
 def _service_or_404(request: HttpRequest, slug: str) -> Service:
@@ -247,5 +249,6 @@ def bypass_revoke_view(request: HttpRequest, slug: str, pk: int) -> HttpResponse
     except SloError as error:
         messages.error(request, error.message)
     else:
-        messages.success(request, "Bypass revoked; the gate decides on the budget again.")
+        report = services.gate_check(service=bypass.service)
+        messages.success(request, services.gate_revoked_text(report))
     return redirect("slos:service", slug)

@@ -111,9 +111,11 @@ def incident_declare(
     kind: str = Kind.MANUAL,
     started_at: datetime | None = None,
     commander: Any = None,
+    previous: Incident | None = None,
     at: datetime | None = None,
 ) -> Incident:
-    """Declare an incident by hand (or a drill)."""
+    """Declare an incident by hand (or a drill). `previous` links it to the incident it
+    follows (as an alert group's new incident links to its last one)."""
     actor.require(Role.RESPONDER)
     now = _now(at)
     if not title.strip():
@@ -133,6 +135,7 @@ def incident_declare(
         started_at=started_at or now,
         detected_at=now,
         commander=commander if commander is not None else actor.user,
+        previous=previous,
     )
     incident.services.set(list(services))
     _entry(
@@ -140,8 +143,10 @@ def incident_declare(
         kind=EntryKind.DECLARED,
         actor=actor,
         at=now,
-        text=f"{actor.name} declared {incident.reference} ({incident.severity}).",
-        data={"severity": incident.severity, "kind": kind},
+        text=f"{actor.name} declared {incident.reference} ({incident.severity})."
+        + (f" It follows {previous.reference}." if previous is not None else ""),
+        data={"severity": incident.severity, "kind": kind}
+        | ({"previous": previous.number} if previous is not None else {}),
     )
     incident_changed_on_commit(incident.pk, "opened")
     return incident

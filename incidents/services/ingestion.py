@@ -16,8 +16,14 @@ from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from accounts.roles import Role
+from slos import burns
 from slos.models import Service
-from slos.services import services_get_or_discover
+from slos.services import (
+    burn_incident_previous,
+    burn_incident_to_join,
+    services_get_or_discover,
+    slo_burn_incident_link,
+)
 
 from .. import alertmanager
 from ..actors import Actor
@@ -121,6 +127,12 @@ def _services_for(integration: Integration, alerts: Iterable[Alert]) -> list[Ser
     return services
 
 
+def _severity_for(integration: Integration, labels: dict[str, str]) -> str:
+    """An alert's severity: Keel's own burn alerts have the severity Keel's evaluation gives
+    the same burn; any other alert's comes from the integration's mapping."""
+    return burns.burn_alert_severity(labels) or integration.severity_for(labels)
+
+
 def _open_incident(
     *,
     integration: Integration,
@@ -135,7 +147,7 @@ def _open_incident(
 
     Returns the incident and its unsaved "opened" entry, written with the alerts' entries.
     """
-    severity = min(integration.severity_for(a.labels) for a in firing)  # SEV1 < SEV2 < ...
+    severity = min(_severity_for(integration, a.labels) for a in firing)  # SEV1 < SEV2 < ...
     # The group lock makes a concurrent open of this group impossible; a human reopening
     # the group's last incident meanwhile trips the one-open-incident constraint, and the
     # IntegrityError sends the delivery back for a retry, which then joins that incident.
@@ -231,6 +243,7 @@ def _record_alert_changes(
     resolved_reason: str = "",
     opened: Incident | None = None,
     extra_entries: Iterable[TimelineEntry] = (),
+    integration: Integration | None = None,
 ) -> None:
     """Timeline entries for alerts that fired or resolved, then each incident's policy."""
     entries = [*extra_entries]
@@ -262,7 +275,8 @@ def _record_alert_changes(
                 at=now,
             )
         elif not still_firing:
-            policy = incident.integration.resolve_policy if incident.integration else ""
+            source = incident.integration or integration
+            policy = source.resolve_policy if source else ""
             note = "Every alert has resolved."
             if policy == ResolvePolicy.RESOLVED:
                 incident_resolve(incident=incident, actor=actor, note=note, at=now)
@@ -302,8 +316,8 @@ def _raise_severity_if_needed(
     joining = [a for a in fired if a.incident_id != incident.pk]
     if integration is None or not joining:
         return
-    worst = min(joining, key=lambda a: integration.severity_for(a.labels))
-    severity = integration.severity_for(worst.labels)
+    worst = min(joining, key=lambda a: _severity_for(integration, a.labels))
+    severity = _severity_for(integration, worst.labels)
     if severity >= incident.severity:  # SEV1 < SEV2 < ...: a higher name is less severe
         return
     label = integration.severity_label
@@ -380,6 +394,12 @@ def _apply_notification(
             row.status, row.ends_at = old.status, old.ends_at
         rows.append(row)
 
+    # A ticket-level burn alert of Keel's own rules is recorded, never an incident (not
+    # paged); page-level ones join their SLO's open burn incident if another path opened it.
+    tickets = {id(row) for row in rows if burns.is_ticket_burn_alert(row.labels)}
+    fired = [row for row in fired if id(row) not in tickets]
+    if incident is None and fired:
+        incident = burn_incident_to_join(labels=[row.labels for row in fired])
     opened = None
     extra_entries: list[TimelineEntry] = []
     if incident is None and fired:
@@ -389,7 +409,9 @@ def _apply_notification(
             group_hash=ghash,
             firing=fired,
             delivery=delivery,
-            previous=latest,
+            previous=burn_incident_previous(
+                labels=[row.labels for row in fired], group_previous=latest
+            ),
             actor=actor,
         )
         opened = incident
@@ -401,7 +423,7 @@ def _apply_notification(
     if incident is not None:
         joining = {id(row) for row in fired}
         for row in rows:
-            if row.incident_id is None or id(row) in joining:
+            if (row.incident_id is None and id(row) not in tickets) or id(row) in joining:
                 row.incident = incident
     Alert.objects.bulk_create(
         rows,
@@ -416,7 +438,10 @@ def _apply_notification(
         now=now,
         opened=opened,
         extra_entries=extra_entries,
+        integration=integration,
     )
+    if incident is not None and burns.burn_alert_slos([row.labels for row in fired]):
+        slo_burn_incident_link(incident_id=incident.pk)  # before any evaluation can open one
     return {
         "alerts": len(parsed),
         "new": new,

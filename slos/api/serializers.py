@@ -168,8 +168,15 @@ class GateSerializer(serializers.Serializer):
     decision = serializers.ChoiceField(choices=["allow", "warn", "block"])
     tier = serializers.CharField()
     reasons = serializers.ListField(child=serializers.CharField())
+    decided = serializers.BooleanField(
+        help_text="False when the gate could not read what it needs (no data, stale data, "
+        "Prometheus down): it blocks, and `deploy_gate` exits 2 instead of 1."
+    )
     slos = GateSloSerializer(many=True)
-    bypass = serializers.DictField(allow_null=True)
+    bypass = serializers.DictField(allow_null=True, help_text="The newest bypass in force.")
+    bypasses = serializers.ListField(
+        child=serializers.DictField(), help_text="Every bypass in force, newest first."
+    )
 
 
 class BypassSerializer(serializers.ModelSerializer):
@@ -196,3 +203,11 @@ class BypassSerializer(serializers.ModelSerializer):
             "revoked_by",
         ]
         read_only_fields = ["id", "created_by", "created_at", "revoked_at", "revoked_by"]
+
+
+class BypassRevokedSerializer(BypassSerializer):
+    message = serializers.CharField(read_only=True)
+    gate = GateSerializer(read_only=True)
+
+    class Meta(BypassSerializer.Meta):
+        fields = [*BypassSerializer.Meta.fields, "message", "gate"]

@@ -3,8 +3,9 @@
 from typing import Any
 
 from django.http import Http404
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import generics, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -181,6 +182,17 @@ class ImpactViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         return queryset.order_by("-computed_at", "id")
 
 
+def _bypass_body(bypass: GateBypass) -> dict[str, Any]:
+    return {
+        "id": bypass.pk,
+        "kind": bypass.kind,
+        "reason": bypass.reason,
+        "by": bypass.created_by.get_username(),
+        "created_at": bypass.created_at.isoformat(),
+        "expires_at": bypass.expires_at.isoformat(),
+    }
+
+
 def gate_body(report: GateReport) -> dict[str, Any]:
     def number(value: Any) -> float | None:
         return None if value is None else round(float(value), 6)
@@ -189,6 +201,7 @@ def gate_body(report: GateReport) -> dict[str, Any]:
     return {
         "service": report.service.slug,
         "decision": report.decision.decision,
+        "decided": report.decision.decided,
         "tier": report.decision.tier,
         "reasons": report.decision.reasons,
         "slos": [
@@ -202,14 +215,8 @@ def gate_body(report: GateReport) -> dict[str, Any]:
             }
             for f in report.figures
         ],
-        "bypass": None
-        if bypass is None
-        else {
-            "kind": bypass.kind,
-            "reason": bypass.reason,
-            "by": bypass.created_by.get_username(),
-            "expires_at": bypass.expires_at.isoformat(),
-        },
+        "bypass": None if bypass is None else _bypass_body(bypass),
+        "bypasses": [_bypass_body(b) for b in report.bypasses],
     }
 
 
@@ -231,10 +238,43 @@ class GateView(APIView):
         return Response(gate_body(services.gate_check(service=service)))
 
 
-class BypassView(APIView):
-    """Record a hotfix or security-fix bypass of the gate (responders and admins)."""
+class BypassView(generics.GenericAPIView):
+    """Bypasses of the gate: everyone lists them (`?service=<slug>`, `?active=true` for those
+    in force); responders and admins record one (a hotfix or a security fix)."""
 
-    permission_classes = [IsResponder]
+    serializer_class = s.BypassSerializer
+    queryset = GateBypass.objects.none()
+
+    def get_permissions(self) -> Any:
+        if self.request.method == "POST":
+            return [IsResponder()]
+        return super().get_permissions()
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("service", str, description="Service slug"),
+            OpenApiParameter("active", bool, description="Only the bypasses in force now"),
+        ],
+        responses=s.BypassSerializer(many=True),
+    )
+    def get(self, request: Request) -> Response:
+        service = None
+        slug = request.query_params.get("service", "")
+        if slug:
+            try:
+                service = selectors.service_get(user=request.user, slug=slug)
+            except Service.DoesNotExist:
+                raise SloError(f"No service {slug!r}.", field="service") from None
+        active = request.query_params.get("active", "").lower()
+        if active not in ("", "true", "false", "1", "0"):
+            raise SloError("active is true or false.", field="active")
+        rows = selectors.bypass_list(
+            user=request.user,
+            service=service,
+            active_at=timezone.now() if active in ("true", "1") else None,
+        )
+        page = self.paginate_queryset(rows)
+        return self.get_paginated_response(s.BypassSerializer(page, many=True).data)
 
     @extend_schema(request=s.BypassSerializer, responses={201: s.BypassSerializer})
     def post(self, request: Request) -> Response:
@@ -247,15 +287,24 @@ class BypassView(APIView):
 
 
 class BypassRevokeView(APIView):
-    """End a bypass before its expiry (responders and admins); it stays on the history."""
+    """End a bypass before its expiry (responders and admins); it stays on the history. The
+    answer says what the gate decides now (`message`, `gate`): other bypasses in force still
+    let deployments through."""
 
     permission_classes = [IsResponder]
 
-    @extend_schema(request=None, responses={200: s.BypassSerializer})
+    @extend_schema(request=None, responses={200: s.BypassRevokedSerializer})
     def post(self, request: Request, pk: int) -> Response:
         try:
             bypass = selectors.bypass_get(user=request.user, pk=pk)
         except GateBypass.DoesNotExist:
             raise Http404 from None
         bypass = services.gate_bypass_revoke(actor=Actor.of(request.user), bypass=bypass)
-        return Response(s.BypassSerializer(bypass).data)
+        report = services.gate_check(service=bypass.service)
+        return Response(
+            {
+                **s.BypassSerializer(bypass).data,
+                "message": services.gate_revoked_text(report),
+                "gate": gate_body(report),
+            }
+        )

@@ -3,7 +3,7 @@
 from .data import Correction, SliBucket, SliDay
 from .gate import GateBypass
 from .impact import IncidentImpact
-from .report import WeeklyReport
+from .report import WebhookState, WeeklyReport
 from .service import Service, Tier
 from .slo import SLO, SloStatus
 
@@ -17,5 +17,6 @@ __all__ = [
     "SliDay",
     "SloStatus",
     "Tier",
+    "WebhookState",
     "WeeklyReport",
 ]

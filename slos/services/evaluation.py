@@ -9,8 +9,6 @@ from fractions import Fraction
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.actors import Actor
-
 from .. import budget, sli
 from ..choices import BudgetingMethod, SliSource, WindowKind
 from ..models import SLO, SloStatus
@@ -200,8 +198,11 @@ def _apply(status: SloStatus, figures: SloFigures) -> None:
     if previous_tier and previous_tier != figures.tier:
         status.previous_tier, status.tier_changed_at = previous_tier, figures.at
     status.tier = figures.tier
-    status.alert_state = figures.alert_state
-    status.firing = [w.as_dict() for w in figures.firing]
+    if not figures.error or not status.pk:
+        # An SLI that cannot be read says nothing about the burn: keep the last known alert
+        # state, so that an outage of Prometheus neither ends a burn nor starts one.
+        status.alert_state = figures.alert_state
+        status.firing = [w.as_dict() for w in figures.firing]
     status.data_at = figures.data_at
     status.error = figures.error
     if figures.remaining is not None:
@@ -215,102 +216,38 @@ def _apply(status: SloStatus, figures: SloFigures) -> None:
         status.history = history[-HISTORY_POINTS:]
 
 
-def _burn_text(figures: SloFigures) -> str:
-    pairs = ", ".join(
-        f"{w.name} ({budget.duration_text(w.long)} {float(figures.burn(w.long) or 0):.1f}x / "
-        f"{budget.duration_text(w.short)} {float(figures.burn(w.short) or 0):.1f}x > "
-        f"{float(w.factor):.1f}x)"
-        for w in figures.firing
-    )
-    remaining = "unknown" if figures.remaining is None else f"{float(figures.remaining) * 100:.1f}%"
-    return f"Error budget of {figures.slo} burning fast: {pairs}. Budget remaining {remaining}."
-
-
-def _burn_data(figures: SloFigures) -> dict[str, object]:
-    return {
-        "slo": figures.slo.pk,
-        "slo_name": figures.slo.name,
-        "service": figures.slo.service.slug,
-        "firing": [w.as_dict() for w in figures.firing],
-        "burn_rates": figures.burn_rates_json(),
-        "remaining": None if figures.remaining is None else str(dec(figures.remaining, 4)),
-    }
-
-
-def _page(status: SloStatus, figures: SloFigures) -> None:
-    """Open an incident for a page-level burn, or join the one already open for this SLO."""
-    from incidents.choices import EntryKind, Severity
-    from incidents.services import incident_declare, incident_record
-
-    actor = Actor.system()
-    incident = status.burn_incident
-    if incident is None or not incident.is_open:
-        incident = incident_declare(
-            actor=actor,
-            title=f"Error budget burn: {figures.slo}",
-            severity=Severity.SEV2,
-            summary=_burn_text(figures),
-            services=[figures.slo.service],
-            started_at=figures.at - min(w.short for w in figures.firing),
-            at=figures.at,
-        )
-        status.burn_incident = incident
-        status.save(update_fields=["burn_incident"])
-    incident_record(
-        incident=incident,
-        kind=EntryKind.SLO_BURN,
-        actor=actor,
-        text=_burn_text(figures),
-        data=_burn_data(figures),
-        at=figures.at,
-    )
-
-
 @transaction.atomic
 def slo_evaluate(
     *, slo: SLO, at: datetime | None = None, figures: SloFigures | None = None
 ) -> SloStatus:
     """Evaluate and store an SLO's status. A page-level burn that starts (or whose firing
-    pairs change) opens an incident on the SLO's service, or joins the open one; a ticket-level
+    pairs change) opens an incident on the SLO's service, or joins its open burn incident;
+    its end goes on that incident's timeline and follows the resolve policy. A ticket-level
     burn is stored and the owning team notified, not paged."""
+    from .burns import burn_ended, burn_incident_open, burn_page, burn_text
+
     figures = figures or slo_figures(slo, at=at)
     status, previous_alert, previous_firing = _store(figures)
+    if figures.error:
+        return status  # nothing is known: neither a new burn nor the end of one
     if figures.alert_state == "page":
-        incident = status.burn_incident
+        open_incident = burn_incident_open(status)
         if (
             previous_alert != "page"
-            or incident is None
-            or not incident.is_open
+            or open_incident is None
+            or open_incident != status.burn_incident
             or previous_firing != {w.name for w in figures.firing}
         ):
-            _page(status, figures)
-    elif figures.alert_state == "ticket" and previous_alert == "ok":
-        logger.warning("SLO %s: ticket-level burn: %s", slo, _burn_text(figures))
+            burn_page(status, figures)
+    elif previous_alert == "page":
+        burn_ended(status, figures)
+    if figures.alert_state == "ticket" and previous_alert == "ok":
+        logger.warning("SLO %s: ticket-level burn: %s", slo, burn_text(figures))
         from ..tasks import notify_ticket_burn
 
-        text = _burn_text(figures)
+        text = burn_text(figures)
         transaction.on_commit(lambda: notify_ticket_burn.delay(slo.pk, text))
     return status
-
-
-def ticket_burn_notify(*, slo_id: int, text: str) -> int:
-    """Email the owning team of the SLO's service about a ticket-level burn (not a page)."""
-    from django.core.mail import send_mail
-
-    slo = SLO.objects.select_related("service__owner").filter(pk=slo_id).first()
-    if slo is None or slo.service.owner is None:
-        return 0
-    recipients = sorted(
-        {email for email in slo.service.owner.members.values_list("email", flat=True) if email}
-    )
-    if not recipients:
-        return 0
-    return send_mail(
-        subject=f"[Keel] Error budget burn (ticket): {slo}",
-        message=text,
-        from_email=None,
-        recipient_list=recipients,
-    )
 
 
 BATCH = 500
@@ -386,31 +323,3 @@ def slos_evaluate_all(*, at: datetime | None = None) -> int:
             update_fields=STATUS_FIELDS,
         )
     return count
-
-
-@transaction.atomic
-def slo_burn_incident_link(*, incident_id: int) -> int:
-    """An incident opened from a `KeelErrorBudgetBurn` alert (labels `service` and `slo`)
-    becomes its SLO's burn incident, so the per-minute evaluation joins it instead of
-    opening a second one. Returns how many SLOs were linked."""
-    from incidents.models import Alert
-
-    pairs = {
-        (labels.get("service"), labels.get("slo"))
-        for labels in Alert.objects.filter(incident_id=incident_id).values_list("labels", flat=True)
-    }
-    linked = 0
-    for service, name in sorted(p for p in pairs if p[0] and p[1]):
-        status = (
-            SloStatus.objects.select_for_update(of=("self",))
-            .select_related("burn_incident")
-            .filter(slo__service__slug=service, slo__name=name)
-            .first()
-        )
-        if status is None:
-            continue
-        if status.burn_incident is None or not status.burn_incident.is_open:
-            status.burn_incident_id = incident_id
-            status.save(update_fields=["burn_incident"])
-            linked += 1
-    return linked

@@ -21,21 +21,35 @@ MAX_BYPASS = timedelta(days=7)
 
 @dataclass
 class GateReport:
+    """The gate's answer for a service at `at`: `bypasses` are all the bypasses in force
+    (newest first), `bypass` the newest of them."""
+
     service: Service
     decision: budget.GateDecision
     figures: list[SloFigures] = field(default_factory=list)
-    bypass: GateBypass | None = None
+    bypasses: list[GateBypass] = field(default_factory=list)
     at: datetime | None = None
 
+    @property
+    def bypass(self) -> GateBypass | None:
+        return self.bypasses[0] if self.bypasses else None
 
-def active_bypass(service: Service, at: datetime) -> GateBypass | None:
-    return (
+
+def active_bypasses(service: Service, at: datetime) -> list[GateBypass]:
+    """Every bypass in force at `at`: recorded, not revoked, not expired (newest first)."""
+    return list(
         GateBypass.objects.filter(
             service=service, created_at__lte=at, expires_at__gt=at, revoked_at__isnull=True
         )
         .select_related("created_by")
-        .order_by("-created_at")
-        .first()
+        .order_by("-created_at", "-pk")
+    )
+
+
+def bypass_text(bypass: GateBypass) -> str:
+    return (
+        f"{bypass.kind} by {bypass.created_by.get_username()} until "
+        f"{bypass.expires_at:%Y-%m-%d %H:%M} UTC: {bypass.reason}"
     )
 
 
@@ -46,20 +60,32 @@ def gate_check(*, service: Service, at: datetime | None = None) -> GateReport:
     policy = budget.Policy.from_config(
         {"max_data_age_s": settings.KEEL_GATE_MAX_DATA_AGE_SECONDS, **(service.budget_policy or {})}
     )
-    bypass = active_bypass(service, at)
-    bypass_text = (
-        f"{bypass.kind} by {bypass.created_by.get_username()} until "
-        f"{bypass.expires_at:%Y-%m-%d %H:%M} UTC: {bypass.reason}"
-        if bypass
-        else ""
-    )
+    bypasses = active_bypasses(service, at)
+    text = "; ".join(bypass_text(b) for b in bypasses)
     decision = budget.gate_decision(
         [f.gate_input() for f in figures],
         policy=policy,
         warn_only=service.gate_warn_only,
-        bypass=bypass_text,
+        bypass=text,
     )
-    return GateReport(service=service, decision=decision, figures=figures, bypass=bypass, at=at)
+    return GateReport(service=service, decision=decision, figures=figures, bypasses=bypasses, at=at)
+
+
+def gate_revoked_text(report: GateReport) -> str:
+    """What revoking a bypass changed, said from the gate's answer just after it."""
+    others = report.bypasses
+    if others:
+        count = f"{len(others)} other bypass{'es' if len(others) != 1 else ''}"
+        return (
+            f"Bypass revoked, but {count} still let deployments through "
+            f"({'; '.join(bypass_text(b) for b in others)}). The gate answers "
+            f"{report.decision.decision}; revoke {'them' if len(others) != 1 else 'it'} too "
+            "for the gate to decide on the budget."
+        )
+    return (
+        "Bypass revoked; the gate decides on the budget again: it answers "
+        f"{report.decision.decision}."
+    )
 
 
 @transaction.atomic

@@ -20,6 +20,15 @@ def percent(value: Any, places: int = 1) -> str:
 
 
 @register.filter
+def data_problem(status: Any) -> str:
+    """ "" when the gate can decide on this SLO's data now, else what it says ("no data",
+    "data is stale (...)")."""
+    from ..selectors import status_data_problem
+
+    return status_data_problem(status) if status else ""
+
+
+@register.filter
 def burn(value: Any) -> str:
     if value is None or value == "":
         return "—"

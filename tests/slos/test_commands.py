@@ -98,9 +98,35 @@ def test_deploy_gate_exit_codes(checkout, capsys):
     assert _gate("nope") == 2
     assert "no service" in capsys.readouterr().err
     slo = SLOFactory(service=checkout)
-    assert _gate("checkout") == 1  # no data: fail closed
-    assert "no data" in capsys.readouterr().out
+    assert _gate("checkout") == 2  # no data: cannot decide, and it blocks
+    assert capsys.readouterr().out.startswith("block (cannot decide) checkout")
     now = timezone.now()
     push_minutes(slo, now - timedelta(minutes=90), 91, good=1000, total=1000, now=now)
     assert _gate("checkout") == 0
     assert capsys.readouterr().out.startswith("allow checkout (tier healthy)")
+
+
+def test_deploy_gate_tells_a_budget_block_from_an_outage(settings, checkout, capsys):
+    """1 is the budget saying no; 2 is the gate unable to read the budget (both block)."""
+    exhausted = SLOFactory(service=checkout, name="availability")
+    now = timezone.now()
+    push_minutes(exhausted, now - timedelta(minutes=60), 61, good=990, total=1000, now=now)
+    assert _gate("checkout") == 1
+    out = capsys.readouterr().out
+    assert out.startswith("block checkout (tier freeze)") and "cannot decide" not in out
+
+    search = Service.objects.create(slug="search", name="Search")
+    settings.KEEL_PROMETHEUS_URL = "http://127.0.0.1:9"  # nothing listens on discard
+    SLOFactory(
+        service=search,
+        source="prometheus",
+        bad_query='http_requests_total{code="500"}',
+        total_query="http_requests_total",
+    )
+    assert _gate("search") == 2
+    out = capsys.readouterr().out
+    assert out.startswith("block (cannot decide) search") and "unreachable" in out
+
+    # A budget block on one SLO is a real block even when another SLO has no data.
+    SLOFactory(service=checkout, name="latency")
+    assert _gate("checkout") == 1

@@ -1,4 +1,5 @@
-"""manage.py deploy_gate SERVICE: exit 0 to deploy (allow or warn), 1 when blocked, 2 on error."""
+"""manage.py deploy_gate SERVICE: exit 0 to deploy (allow or warn), 1 when the budget blocks,
+2 when the gate cannot decide (no data, stale data, Prometheus down, unknown service)."""
 
 import sys
 from typing import Any
@@ -9,9 +10,14 @@ from ...api.views import gate_body
 from ...models import Service
 from ...services import gate_check
 
+CANNOT_DECIDE = 2
+
 
 class Command(BaseCommand):
-    help = "Ask the deployment gate; exit 0 allow/warn, 1 block, 2 error. One line for any CI."
+    help = (
+        "Ask the deployment gate; exit 0 allow/warn, 1 blocked by the budget, 2 cannot decide "
+        "(both non-zero codes block). One line for any CI."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("service", help="Service slug")
@@ -19,13 +25,15 @@ class Command(BaseCommand):
     def handle(self, *args: Any, service: str, **options: Any) -> None:
         try:
             found = Service.objects.get(slug=service)
-            body = gate_body(gate_check(service=found))
+            report = gate_check(service=found)
+            body = gate_body(report)
         except Service.DoesNotExist:
-            self.stderr.write(f"gate error: no service {service!r}")
-            sys.exit(2)
-        except Exception as error:  # any failure to decide is an error, never a pass
-            self.stderr.write(f"gate error: {error}")
-            sys.exit(2)
+            self.stderr.write(f"gate cannot decide: no service {service!r}")
+            sys.exit(CANNOT_DECIDE)
+        except Exception as error:  # any failure to decide blocks, never a pass
+            self.stderr.write(f"gate cannot decide: {error}")
+            sys.exit(CANNOT_DECIDE)
         reasons = "; ".join(body["reasons"]) or "all SLOs within budget"
-        self.stdout.write(f"{body['decision']} {service} (tier {body['tier']}): {reasons}")
-        sys.exit(1 if body["decision"] == "block" else 0)
+        verdict = body["decision"] if body["decided"] else f"{body['decision']} (cannot decide)"
+        self.stdout.write(f"{verdict} {service} (tier {body['tier']}): {reasons}")
+        sys.exit(report.decision.exit_code)

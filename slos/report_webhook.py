@@ -1,0 +1,108 @@
+"""Delivering the weekly SLO report to its webhook: tried at once, retried with backoff by
+beat while it fails, and marked failed (with the error, on the report page and in the log)
+after `KEEL_SLO_REPORT_WEBHOOK_ATTEMPTS` attempts."""
+
+import json
+import logging
+import urllib.error
+import urllib.request
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from .models import WebhookState, WeeklyReport
+
+logger = logging.getLogger(__name__)
+
+
+def _post(url: str, body: bytes) -> None:
+    request = urllib.request.Request(  # noqa: S310 - an admin-configured URL
+        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
+    )
+    with urllib.request.urlopen(  # noqa: S310
+        request, timeout=settings.KEEL_SLO_REPORT_WEBHOOK_TIMEOUT_SECONDS
+    ) as response:
+        response.read()
+
+
+def _error_text(error: Exception) -> str:
+    if isinstance(error, urllib.error.HTTPError):
+        return f"HTTP {error.code} {error.reason}"
+    if isinstance(error, urllib.error.URLError):
+        return f"unreachable: {error.reason}"
+    return f"{type(error).__name__}: {error}"
+
+
+def report_webhook_schedule(*, report: WeeklyReport, at: datetime) -> None:
+    """Mark a just-recorded report for delivery to the configured webhook (if any); the
+    first attempt runs after commit."""
+    if not settings.KEEL_SLO_REPORT_WEBHOOK_URL:
+        return
+    report.webhook_state, report.webhook_next_at = WebhookState.PENDING, at
+    report.save(update_fields=["webhook_state", "webhook_next_at"])
+    from .tasks import report_webhook_deliver
+
+    transaction.on_commit(lambda: report_webhook_deliver.delay(report.pk))
+
+
+def report_webhook_deliver(*, report_id: int, at: datetime | None = None) -> WeeklyReport | None:
+    """One delivery attempt of a pending report whose next try is due. Success marks it
+    delivered; a failure counts the attempt and schedules the next (backoff: base * 2^n), or
+    marks it failed after the last one."""
+    now = at or timezone.now()
+    url = settings.KEEL_SLO_REPORT_WEBHOOK_URL
+    with transaction.atomic():
+        report = (
+            WeeklyReport.objects.select_for_update(skip_locked=True)
+            .filter(pk=report_id, webhook_state=WebhookState.PENDING, webhook_next_at__lte=now)
+            .first()
+        )
+        if report is None:
+            return None
+        body = json.dumps({"text": report.text, "report": report.body}).encode()
+        report.webhook_attempts += 1
+        fields = ["webhook_attempts", "webhook_state", "webhook_error", "webhook_next_at"]
+        try:
+            if not url:
+                raise ValueError("no webhook URL is configured any more")
+            _post(url, body)
+        except (OSError, ValueError) as error:
+            report.webhook_error = _error_text(error)
+            if report.webhook_attempts >= settings.KEEL_SLO_REPORT_WEBHOOK_ATTEMPTS:
+                report.webhook_state, report.webhook_next_at = WebhookState.FAILED, None
+                logger.error(
+                    "weekly SLO report of %s: webhook failed after %s attempts: %s",
+                    report.week_start,
+                    report.webhook_attempts,
+                    report.webhook_error,
+                )
+            else:
+                delay = settings.KEEL_SLO_REPORT_WEBHOOK_RETRY_SECONDS * 2 ** (
+                    report.webhook_attempts - 1
+                )
+                report.webhook_next_at = now + timedelta(seconds=delay)
+                logger.warning(
+                    "weekly SLO report of %s: webhook attempt %s failed (%s); next at %s",
+                    report.week_start,
+                    report.webhook_attempts,
+                    report.webhook_error,
+                    report.webhook_next_at.isoformat(),
+                )
+        else:
+            report.webhook_state, report.webhook_next_at = WebhookState.DELIVERED, None
+            report.webhook_delivered_at = now
+            report.webhook_error = ""
+            fields.append("webhook_delivered_at")
+        report.save(update_fields=fields)
+        return report
+
+
+def report_webhooks_retry(*, at: datetime | None = None) -> int:
+    """Beat: try again every report whose webhook delivery is pending and due."""
+    now = at or timezone.now()
+    due = WeeklyReport.objects.filter(
+        webhook_state=WebhookState.PENDING, webhook_next_at__lte=now
+    ).values_list("pk", flat=True)
+    return sum(report_webhook_deliver(report_id=pk, at=now) is not None for pk in list(due))
