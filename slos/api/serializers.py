@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from .. import budget
 from ..choices import BypassKind, CorrectionCategory
+from ..debits import debit_of
 from ..models import SLO, Correction, GateBypass, IncidentImpact, Service, SloStatus
 from ..services.slos import SLO_FIELDS
 
@@ -108,9 +109,28 @@ class CorrectionSerializer(serializers.ModelSerializer):
 
 
 class ImpactSerializer(serializers.ModelSerializer):
+    """An incident's debit (docs/budget.md): `fraction` is the share of the budget of the
+    window [window_start, window_end); `percent` and `text` are how every page words it."""
+
     incident = serializers.IntegerField(source="incident.number", read_only=True)
     slo_name = serializers.CharField(source="slo.name", read_only=True)
     service = serializers.CharField(source="slo.service.slug", read_only=True)
+    percent = serializers.SerializerMethodField()
+    window = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
+    period = serializers.SerializerMethodField()
+
+    def get_percent(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).percent
+
+    def get_window(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).window
+
+    def get_text(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).text
+
+    def get_period(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).period_text
 
     class Meta:
         model = IncidentImpact
@@ -124,8 +144,14 @@ class ImpactSerializer(serializers.ModelSerializer):
             "total",
             "allowed",
             "fraction",
+            "percent",
+            "text",
+            "window",
             "period_start",
             "period_end",
+            "period_source",
+            "period",
+            "shared",
             "window_start",
             "window_end",
             "computed_at",
