@@ -172,6 +172,20 @@ def _start_corrected(incident: Any) -> bool:
     ).exists()
 
 
+def _postmortem_follows(incident_id: int) -> None:
+    """A postmortem not yet published states the debit as it now is (the postmortem may have
+    been drafted, on resolution, before the debit was frozen)."""
+    from incidents.models import Postmortem
+    from incidents.models.postmortem import PostmortemStatus
+    from incidents.tasks_postmortems import draft_postmortem
+
+    unpublished = Postmortem.objects.filter(incident_id=incident_id).exclude(
+        status=PostmortemStatus.PUBLISHED
+    )
+    if unpublished.exists():
+        draft_postmortem.delay(incident_id)
+
+
 def _record_shares(
     changed: list[tuple[IncidentImpact, Decimal | None]], by: str, at: datetime
 ) -> None:
@@ -217,6 +231,7 @@ def incident_impacts_update(
     recompute = change in RECOMPUTE_CHANGES
     changed: list[str] = []
     results = []
+    shares_changed: list[tuple[IncidentImpact, Decimal | None]] = []
     for slo in slos:
         impact = existing.get(slo.pk)
         if impact is not None and impact.frozen and not recompute:
@@ -240,6 +255,7 @@ def incident_impacts_update(
         impact.frozen = not incident.is_open
         impact.save()
         _record_shares(shares, incident.reference, now)
+        shares_changed.extend(shares)
         results.append(impact)
         if before != impact.fraction or impact.frozen:
             window = debits.window_text(slo, impact.window_start, impact.window_end)
@@ -250,6 +266,11 @@ def incident_impacts_update(
                 if before is not None and recompute
                 else f"{slo}: {_percent(impact.fraction)} of the budget of {window}, from {period}"
             )
+    followers = {other.incident_id for other, _ in shares_changed}
+    if changed and (recompute or change in FREEZE_CHANGES):
+        followers.add(incident.pk)
+    for follower in followers:
+        transaction.on_commit(lambda pk=follower: _postmortem_follows(pk))
     if changed and (recompute or change in FREEZE_CHANGES):
         verb = "recomputed after a time correction" if recompute else "frozen at resolution"
         incident_record(

@@ -266,3 +266,32 @@ def test_a_prometheus_period_is_queried_to_the_millisecond(checkout, monkeypatch
         "sum(increase(http_requests_total[833600ms]))",
         'sum(increase(http_requests_total{code=~"5.."}[833600ms]))',
     ]
+
+
+def test_the_postmortem_states_the_frozen_debit(
+    checkout, responder, django_capture_on_commit_callbacks
+):
+    """The postmortem is drafted on resolution, possibly before the debit freezes: once it
+    freezes (or is recomputed), an unpublished postmortem states the frozen figure."""
+    now = timezone.now().replace(second=0, microsecond=0)
+    burst = now - timedelta(hours=1)
+    slo = SLOFactory(service=checkout, name="availability")
+    push_minutes(
+        slo, now - timedelta(hours=3), 150, good=1000, total=1000, now=now, worse=(burst, 10, 900)
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        incident = declare(checkout, responder, burst)
+    end = burst + timedelta(minutes=20)
+    # Resolution: the postmortem's draft happens to run first and states the live figure...
+    incident_resolve(incident=incident, actor=Actor.of(responder), at=end)
+    postmortem = pm.postmortem_draft(incident=incident, actor=Actor.of(responder))
+    live = postmortem.facts["budget_impact"][0]["fraction"]
+    # ...then the debit freezes, as of the resolution
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_impacts_update(incident_id=incident.pk, change="resolved", at=end)
+    impact = IncidentImpact.objects.get(incident=incident)
+    assert impact.frozen
+    postmortem.refresh_from_db()
+    [stated] = postmortem.facts["budget_impact"]
+    assert Fraction(str(stated["fraction"])) == Fraction(impact.fraction)
+    assert stated["fraction"] != live
