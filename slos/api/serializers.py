@@ -161,11 +161,27 @@ class ImpactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LedgerDebitSerializer(serializers.Serializer):
+    incident = serializers.IntegerField()
+    fraction = serializers.CharField(
+        allow_null=True, help_text="The incident's debit: a share of its own window's budget."
+    )
+    percent = serializers.CharField()
+    text = serializers.CharField(help_text="The debit as every page words it, with its window.")
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    period_source = serializers.CharField()
+    shared = serializers.ListField(child=serializers.DictField())
+
+
 class LedgerLineSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
-    bad = serializers.CharField()
-    share = serializers.CharField(help_text="Share of the allowance.")
-    balance = serializers.CharField(help_text="Share of the budget left after this line.")
+    bad = serializers.CharField(help_text="Bad events (or slices), each counted once.")
+    share = serializers.CharField(help_text="The line's bad events over this window's allowance.")
+    balance = serializers.CharField(help_text="Share of this window's budget left after the line.")
+    debit = LedgerDebitSerializer(allow_null=True, help_text="For an incident's line.")
 
 
 class LedgerSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 """What an incident cost each SLO of its services: live while open, frozen on resolve,
 recomputed (with a timeline entry) when its times are corrected."""
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -270,7 +271,7 @@ def incident_impacts_update(
     if changed and (recompute or change in FREEZE_CHANGES):
         followers.add(incident.pk)
     for follower in followers:
-        transaction.on_commit(lambda pk=follower: _postmortem_follows(pk))
+        transaction.on_commit(functools.partial(_postmortem_follows, follower))
     if changed and (recompute or change in FREEZE_CHANGES):
         verb = "recomputed after a time correction" if recompute else "frozen at resolution"
         incident_record(

@@ -98,6 +98,12 @@ def test_every_surface_shows_the_same_debit(demo, client: Client, responder):
     assert found["text"].startswith(sentence)
     assert found["bad"].startswith("3000")
 
+    ledger_api = client.get(f"/api/v1/slos/{slo.pk}/ledger/").json()
+    [line] = [line for line in ledger_api["lines"] if line["debit"]]
+    assert line["label"] == incident.reference and line["bad"] == "3000.000000"
+    assert line["debit"]["percent"] == figure
+    assert line["debit"]["text"].startswith(sentence)
+
     from slos.report import report_text, weekly_report
 
     assert sentence in report_text(weekly_report(at=timezone.now()))
