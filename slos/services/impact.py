@@ -60,7 +60,13 @@ def debit_period(
     )
     if step != timedelta(minutes=1):
         return started_at, PeriodSource.INCIDENT
-    found = budget.episode_start(minutes, objective=slo.objective_ratio, start=started_at)
+    # a minute is bad above the error budget (occurrences), or as a bad slice (timeslices)
+    threshold = (
+        slo.slice_target
+        if slo.budgeting_method == BudgetingMethod.TIMESLICES and slo.slice_target
+        else slo.objective_ratio
+    )
+    found = budget.episode_start(minutes, objective=threshold, start=started_at)
     if found < started_at:
         return found, PeriodSource.SLI
     return started_at, PeriodSource.INCIDENT

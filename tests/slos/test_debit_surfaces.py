@@ -301,3 +301,35 @@ def test_the_postmortem_states_the_frozen_debit(
     [stated] = postmortem.facts["budget_impact"]
     assert Fraction(str(stated["fraction"])) == Fraction(impact.fraction)
     assert stated["fraction"] != live
+
+
+def test_a_timeslice_episode_starts_at_the_first_bad_slice(checkout, responder):
+    """For timeslices a minute is bad when its SLI is below the slice target: ten minutes at
+    99.5% (within a 99% slice target) do not start the episode; the 95% burst does."""
+    from decimal import Decimal
+
+    now = timezone.now().replace(second=0, microsecond=0)
+    burst = now - timedelta(hours=1)
+    slo = SLOFactory(
+        service=checkout,
+        name="availability",
+        budgeting_method="timeslices",
+        slice_target=Decimal("0.99"),
+    )
+    push_minutes(
+        slo,
+        now - timedelta(hours=2),
+        120,
+        good=1000,
+        total=1000,
+        now=now,
+        worse=(burst - timedelta(minutes=10), 10, 995),
+    )
+    push_minutes(slo, burst, 10, good=950, total=1000, now=now)
+    incident = declare(checkout, responder, burst + timedelta(minutes=2, seconds=30))
+    resolve(incident, responder, burst + timedelta(minutes=10))
+
+    impact = IncidentImpact.objects.get(incident=incident)
+    assert impact.period_start == burst
+    assert impact.period_source == "sli"
+    assert impact.bad == 10  # bad slices
