@@ -57,7 +57,10 @@ def incident_budget_impact(context: dict[str, Any], incident: Any) -> dict[str, 
         if user and user.is_authenticated and incident is not None
         else []
     )
-    return {"debits": found, "incident": incident, "can_correct": incident is not None}
+    from accounts.roles import Role, role_of
+
+    can_correct = bool(found) and role_of(user) >= Role.RESPONDER
+    return {"debits": found, "incident": incident, "can_correct": can_correct}
 
 
 @register.simple_tag
