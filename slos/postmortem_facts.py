@@ -6,13 +6,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
-from zoneinfo import ZoneInfo
 
 from django.db.models import F
 from django.utils import timezone
 
 from . import budget, sli
-from .choices import BudgetingMethod, SliSource, WindowKind
+from .choices import BudgetingMethod, SliSource
+from .debits import debit_of, window_label
 from .models import SLO, IncidentImpact
 from .services.evaluation import allowance, slo_window
 
@@ -53,20 +53,11 @@ class BudgetFacts:
     left: BudgetLeft
     burn: list[tuple[datetime, Fraction | None]] = field(default_factory=list)
     error: str = ""
+    debit: str = ""  # the debit's sentence, as every other surface words it
 
     @property
     def text(self) -> str:
         return budget_sentence(self)
-
-
-def window_label(slo: SLO, window_start: datetime) -> str:
-    """`30-day` for a rolling window; `November 2026` (with its zone unless UTC) for a
-    calendar month."""
-    if slo.window_kind == WindowKind.CALENDAR_MONTH:
-        local = window_start.astimezone(ZoneInfo(slo.time_zone))
-        zone = "" if slo.time_zone == "UTC" else f" ({slo.time_zone})"
-        return f"{local:%B %Y}{zone}"
-    return f"{slo.window_days}-day"
 
 
 def budget_left(slo: SLO, window: tuple[datetime, datetime], as_of: datetime) -> BudgetLeft:
@@ -186,7 +177,8 @@ def impact_budget_facts(impact: IncidentImpact, *, at: datetime) -> BudgetFacts:
     slo = impact.slo
     window = (impact.window_start, impact.window_end)
     label = window_label(slo, impact.window_start)
-    fraction = None if impact.fraction is None else Fraction(impact.fraction)
+    debit = debit_of(impact)
+    fraction = debit.share
     empty = BudgetLeft(None, None, None, None, None)
     try:
         left = budget_left(slo, window, min(impact.window_end, impact.computed_at))
@@ -202,6 +194,7 @@ def impact_budget_facts(impact: IncidentImpact, *, at: datetime) -> BudgetFacts:
             window_end=window[1],
             left=empty,
             error=str(error),
+            debit=debit.text,
         )
     return BudgetFacts(
         slo=slo.name,
@@ -214,6 +207,7 @@ def impact_budget_facts(impact: IncidentImpact, *, at: datetime) -> BudgetFacts:
         left=left,
         burn=burn,
         error=impact.error,
+        debit=debit.text,
     )
 
 
@@ -222,7 +216,7 @@ def incident_budget_facts(*, incident_id: int, at: datetime | None = None) -> li
     now = at or timezone.now()
     impacts = (
         IncidentImpact.objects.filter(incident_id=incident_id)
-        .select_related("slo", "slo__service")
+        .select_related("incident", "slo", "slo__service")
         .order_by(F("fraction").desc(nulls_last=True), "slo__service__slug", "slo__name")
     )
     return [impact_budget_facts(impact, at=now) for impact in impacts]
@@ -246,7 +240,11 @@ def budget_sentence(facts: BudgetFacts) -> str:
     An overspent budget says by how much."""
     if facts.fraction is None:
         return f"no data for the {facts.window_label} budget"
-    text = f"consumed {float(facts.fraction) * 100:.1f}% of the {facts.window_label} budget"
+    text = (
+        f"consumed {facts.debit}"
+        if facts.debit
+        else f"consumed {budget.percent_text(facts.fraction)} of the {facts.window_label} budget"
+    )
     left = facts.left
     if left.remaining_bad is None:
         return text

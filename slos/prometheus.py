@@ -116,16 +116,30 @@ class PrometheusClient:
         return [(datetime.fromtimestamp(ts, tz), value) for ts, value in sorted(sums.items())]
 
 
-def window_query(template: str, seconds: int) -> tuple[str, int]:
+def lookback_text(seconds: int | Fraction) -> str:
+    """A lookback as PromQL writes it: `300s`, or `833600ms` for a period that does not end
+    on a whole second (milliseconds are Prometheus's finest unit)."""
+    value = Fraction(seconds)
+    if value.denominator == 1:
+        return f"{value.numerator}s"
+    return f"{round(value * 1000)}ms"
+
+
+def window_query(template: str, seconds: int | Fraction) -> tuple[str, int | Fraction]:
     """The PromQL for events over the last `seconds`, and the factor that turns its value into
     a count. `{{.window}}` becomes the lookback (`300s`) and `{{.seconds}}` its length in
     seconds; a template of rates (without `{{.seconds}}`) is multiplied by the seconds; a bare
-    counter selector is wrapped in `sum(increase(...[Ns]))`."""
+    counter selector is wrapped in `sum(increase(...[Ns]))`. Seconds need not be whole."""
+    lookback = lookback_text(seconds)
+    exact = Fraction(seconds)
+    if exact.denominator == 1:
+        number = str(exact.numerator)
+    else:
+        seconds = Fraction(round(exact * 1000), 1000)
+        number = str(Decimal(round(exact * 1000)) / 1000)
     if WINDOW_PLACEHOLDER in template or SECONDS_PLACEHOLDER in template:
-        query = template.replace(WINDOW_PLACEHOLDER, f"{seconds}s").replace(
-            SECONDS_PLACEHOLDER, str(seconds)
-        )
+        query = template.replace(WINDOW_PLACEHOLDER, lookback).replace(SECONDS_PLACEHOLDER, number)
         rates = "rate(" in template and "increase(" not in template
         scale = seconds if rates and SECONDS_PLACEHOLDER not in template else 1
         return query, scale
-    return f"sum(increase({template.strip()}[{seconds}s]))", 1
+    return f"sum(increase({template.strip()}[{lookback}]))", 1

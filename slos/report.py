@@ -12,8 +12,10 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from .debits import debits
 from .models import SLO, IncidentImpact, WeeklyReport
 from .report_webhook import report_webhook_schedule, report_webhooks_retry
+from .services.evaluation import dec
 
 logger = logging.getLogger(__name__)
 
@@ -46,24 +48,27 @@ def weekly_report(*, at: datetime) -> dict[str, Any]:
                 else "",
             }
         )
-    impacts = (
-        IncidentImpact.objects.filter(period_end__gte=since, period_start__lt=at)
-        .select_related("incident", "slo", "slo__service")
-        .order_by("incident__number")
+    found_debits = debits(
+        IncidentImpact.objects.filter(period_end__gte=since, period_start__lt=at).order_by(
+            "incident__number", "slo__name"
+        )
     )
-    for impact in impacts:
-        found = services.get(impact.slo.service.slug)
+    for debit in found_debits:
+        found = services.get(debit.service)
         if found is None:
             continue
         entry = found
         incident = entry["incidents"].setdefault(
-            impact.incident.reference,
-            {"incident": impact.incident.reference, "title": impact.incident.title, "debits": []},
+            debit.reference,
+            {"incident": debit.reference, "title": debit.title, "debits": []},
         )
         incident["debits"].append(
             {
-                "slo": impact.slo.name,
-                "fraction": None if impact.fraction is None else str(impact.fraction),
+                "slo": debit.slo,
+                "fraction": None if debit.share is None else str(dec(debit.share, 8)),
+                "percent": debit.percent,
+                "window": debit.window,
+                "text": debit.text,
             }
         )
     rows = []
@@ -85,8 +90,8 @@ def report_text(report: dict[str, Any]) -> str:
                 f"{slo['tier']}{change}"
             )
         for incident in service["incidents"]:
-            debits = ", ".join(f"{d['slo']} {_pct(d['fraction'])}" for d in incident["debits"])
-            lines.append(f"• {incident['incident']} {incident['title']}: {debits}")
+            spent = ", ".join(f"{d['slo']} {d['text']}" for d in incident["debits"])
+            lines.append(f"• {incident['incident']} {incident['title']}: {spent}")
         if not service["incidents"]:
             lines.append("• no incidents")
     if not report["services"]:

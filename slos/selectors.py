@@ -1,6 +1,6 @@
 """Reads for SLOs, their status, ledgers, impacts and services, with permission checks."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -11,6 +11,7 @@ from django.utils import timezone
 from accounts.roles import Role, require_role
 
 from . import budget
+from .debits import Debit, debit_of, debits
 from .models import (
     SLO,
     Correction,
@@ -92,6 +93,45 @@ def incident_impacts(*, user: Any, incident_id: int) -> list[IncidentImpact]:
     )
 
 
+def incident_debits(*, user: Any, incident_id: int) -> list[Debit]:
+    """What the incident cost each SLO, as every surface words it (largest first)."""
+    require_role(user, Role.VIEWER)
+    return debits(
+        IncidentImpact.objects.filter(incident_id=incident_id).order_by(
+            F("fraction").desc(nulls_last=True), "slo__service__slug", "slo__name"
+        )
+    )
+
+
+def service_debits(
+    *, user: Any, service: Service, limit: int = 20
+) -> list[tuple[Any, list[Debit]]]:
+    """The service's latest incidents, each with its debits on the service's SLOs."""
+    from incidents.models import Incident
+
+    require_role(user, Role.VIEWER)
+    incidents = list(Incident.objects.filter(services=service).order_by("-started_at")[:limit])
+    found: dict[int, list[Debit]] = {i.pk: [] for i in incidents}
+    rows = IncidentImpact.objects.filter(
+        incident_id__in=list(found), slo__service=service
+    ).order_by("slo__name")
+    for debit in debits(rows):
+        found[debit.incident_id].append(debit)
+    return [(incident, found[incident.pk]) for incident in incidents]
+
+
+@dataclass(frozen=True)
+class LedgerRow:
+    """One line of the account: its bad events, this window's balance after it, and, for an
+    incident, its debit (the figure every other surface shows, with its own window)."""
+
+    label: str
+    bad: Fraction
+    share: Fraction
+    balance: Fraction
+    debit: Debit | None = None
+
+
 @dataclass(frozen=True)
 class LedgerView:
     slo: SLO
@@ -102,20 +142,28 @@ class LedgerView:
     impacts: list[IncidentImpact]
     corrections: list[Correction]
     budget_minutes_left: float | None
+    debits: list[Debit] = field(default_factory=list)
+    rows: list[LedgerRow] = field(default_factory=list)
+
+    @property
+    def window(self) -> tuple[datetime, datetime]:
+        return self.window_start, self.window_end
 
 
 def slo_ledger(*, user: Any, slo: SLO, at: datetime | None = None) -> LedgerView:
-    """The budget as an account for the window in force: allowance, each incident's debit,
-    consumption outside incidents, corrections, and what remains."""
+    """The budget as an account for the window in force: allowance, each incident's debit
+    (its bad events counted once, see docs/budget.md), consumption outside incidents,
+    corrections, and what remains."""
     require_role(user, Role.VIEWER)
     at = at or timezone.now()
     start, end = slo_window(slo, at)
     status = getattr(slo, "status", None)
     impacts = list(
         IncidentImpact.objects.filter(slo=slo, period_end__gt=start, period_start__lt=end)
-        .select_related("incident")
+        .select_related("incident", "slo", "slo__service")
         .order_by("period_start")
     )
+    found = [debit_of(i) for i in impacts]
     corrections = list(
         Correction.objects.filter(slo=slo, start__lt=end, end__gt=start)
         | Correction.objects.filter(service_id=slo.service_id, start__lt=end, end__gt=start)
@@ -123,25 +171,27 @@ def slo_ledger(*, user: Any, slo: SLO, at: datetime | None = None) -> LedgerView
     allowance = None
     account = None
     minutes_left = None
+    rows: list[LedgerRow] = []
     if status is not None and status.allowed is not None and status.bad is not None:
         allowance = Fraction(status.allowed)
+        counted = [d for d in found if d.method == slo.budgeting_method and not d.error]
         account = budget.ledger(
             allowance=allowance,
             total_bad=Fraction(status.bad),
-            debits=[
-                (i.incident.reference, Fraction(i.bad))
-                for i in impacts
-                if i.method == slo.budgeting_method
-            ],
+            debits=[(d.reference, d.bad) for d in counted],
         )
         if account is not None:
+            for line, debit in zip(account.lines, [*counted, None], strict=True):
+                rows.append(LedgerRow(line.label, line.bad, line.share, line.balance, debit))
             # the remaining budget in minutes of full outage (timeslices) or at the window's
             # average traffic (occurrences)
-            window_minutes = Fraction(int((end - start).total_seconds()), 60)
+            window_minutes = budget.seconds(end - start) / 60
             minutes_left = float(
                 account.remaining * budget.error_budget(slo.objective_ratio) * window_minutes
             )
-    return LedgerView(slo, start, end, allowance, account, impacts, corrections, minutes_left)
+    return LedgerView(
+        slo, start, end, allowance, account, impacts, corrections, minutes_left, found, rows
+    )
 
 
 def service_list(*, user: Any) -> QuerySet[Service]:

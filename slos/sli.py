@@ -171,9 +171,11 @@ def prometheus_client() -> PrometheusClient:
 def _prometheus_span(
     client: PrometheusClient, slo: SLO, start: datetime, end: datetime
 ) -> tuple[Fraction, Fraction] | None:
-    seconds = int((end - start).total_seconds())
+    seconds = budget.seconds(end - start)  # exact: a period need not end on a whole second
     if seconds <= 0:
         return Fraction(0), Fraction(0)
+    if seconds.denominator != 1 and seconds * 1000 != round(seconds * 1000):
+        seconds = Fraction(round(seconds * 1000), 1000)  # Prometheus counts milliseconds
     total_query, total_scale = window_query(slo.total_query, seconds)
     total = client.instant(total_query, at=end)
     if total is None:
@@ -430,3 +432,41 @@ def corrected_slo_ids(slos: list[SLO], start: datetime, end: datetime) -> set[in
     slo_ids = {slo_id for slo_id, _ in rows if slo_id}
     service_ids = {service_id for _, service_id in rows if service_id}
     return {slo.pk for slo in slos if slo.pk in slo_ids or slo.service_id in service_ids}
+
+
+def minutes(slo: SLO, start: datetime, end: datetime) -> list[tuple[datetime, Fraction, Fraction]]:
+    """(minute, bad, total) for each minute with data in [start, end): the SLI at the finest
+    grain Keel reads it, to find where an episode began. Corrected minutes are left out."""
+    start, end = floor_minute(start), floor_minute(end) + MINUTE
+    if slo.source == SliSource.PUSHED:
+        excluded = corrections_for(slo, start, end)
+        rows = (
+            SliBucket.objects.filter(_minute_filter(start, end, excluded), slo=slo)
+            .order_by("minute")
+            .values_list("minute", "good", "total")
+        )
+        return [(minute, Fraction(total - good), Fraction(total)) for minute, good, total in rows]
+    try:
+        client = prometheus_client()
+        first = start + MINUTE
+        total_q, total_scale = window_query(slo.total_query, 60)
+        totals = dict(client.range(total_q, start=first, end=end, step_seconds=60))
+        if slo.bad_query:
+            bad_q, bad_scale = window_query(slo.bad_query, 60)
+            bads = {
+                ts: v * bad_scale
+                for ts, v in client.range(bad_q, start=first, end=end, step_seconds=60)
+            }
+        else:
+            good_q, good_scale = window_query(slo.good_query, 60)
+            goods = dict(client.range(good_q, start=first, end=end, step_seconds=60))
+            bads = {
+                ts: t * total_scale - goods.get(ts, Fraction(0)) * good_scale
+                for ts, t in totals.items()
+            }
+    except PrometheusError as error:
+        raise SliError(str(error)) from error
+    return [
+        (ts - MINUTE, max(bads.get(ts, Fraction(0)), Fraction(0)), total * total_scale)
+        for ts, total in sorted(totals.items())
+    ]

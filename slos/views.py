@@ -15,7 +15,6 @@ from django.views.decorators.http import require_POST
 
 from accounts.roles import Role
 from incidents.actors import Actor
-from incidents.models import Incident
 
 from . import selectors, services
 from .errors import SloError
@@ -82,11 +81,7 @@ def service_view(request: HttpRequest, slug: str) -> HttpResponse:
         service = selectors.service_get(user=request.user, slug=slug)
     except Service.DoesNotExist:
         raise Http404 from None
-    incidents = (
-        Incident.objects.filter(services=service)
-        .prefetch_related("budget_impacts__slo")
-        .order_by("-started_at")[:20]
-    )
+    incidents = selectors.service_debits(user=request.user, service=service)
     return render(
         request,
         "slos/service.html",

@@ -205,10 +205,36 @@ def _apply_policy(postmortem: Postmortem) -> list[str]:
 
 def _refresh(postmortem: Postmortem, at: datetime) -> None:
     """Refresh facts and policy (the caller holds the lock; published versions keep theirs)."""
+    before = postmortem.facts
     postmortem.facts = incident_facts(postmortem.incident)
     postmortem.facts_refreshed_at = at
     fields = ["facts", "facts_refreshed_at", "updated_at", *_apply_policy(postmortem)]
     postmortem.save(update_fields=fields)
+    _redraft_summary(postmortem, before)
+
+
+def _redraft_summary(postmortem: Postmortem, before: dict[str, Any]) -> None:
+    """Drafted text follows the facts until a person edits it: a summary still as Keel drafted
+    it from the previous facts is drafted again from the new ones (after a time correction,
+    "Resolved after ..." says what the facts say). A summary a person saved stays theirs."""
+    if not before or "incident" not in before:
+        return
+    section = (
+        PostmortemSection.objects.select_for_update()
+        .filter(postmortem=postmortem, key="summary")
+        .first()
+    )
+    if section is None or section.updated_by_id is not None:
+        return
+    drafted = draft.default_summary(before)
+    if section.body != drafted:
+        return
+    new = draft.default_summary(postmortem.facts)
+    if new == drafted:
+        return
+    section.body = new
+    section.revision = F("revision") + 1  # an editor open on the old text gets a conflict
+    section.save(update_fields=["body", "revision", "updated_at"])
 
 
 @transaction.atomic

@@ -7,6 +7,7 @@ from rest_framework import serializers
 
 from .. import budget
 from ..choices import BypassKind, CorrectionCategory
+from ..debits import debit_of
 from ..models import SLO, Correction, GateBypass, IncidentImpact, Service, SloStatus
 from ..services.slos import SLO_FIELDS
 
@@ -108,9 +109,28 @@ class CorrectionSerializer(serializers.ModelSerializer):
 
 
 class ImpactSerializer(serializers.ModelSerializer):
+    """An incident's debit (docs/budget.md): `fraction` is the share of the budget of the
+    window [window_start, window_end); `percent` and `text` are how every page words it."""
+
     incident = serializers.IntegerField(source="incident.number", read_only=True)
     slo_name = serializers.CharField(source="slo.name", read_only=True)
     service = serializers.CharField(source="slo.service.slug", read_only=True)
+    percent = serializers.SerializerMethodField()
+    window = serializers.SerializerMethodField()
+    text = serializers.SerializerMethodField()
+    period = serializers.SerializerMethodField()
+
+    def get_percent(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).percent
+
+    def get_window(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).window
+
+    def get_text(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).text
+
+    def get_period(self, impact: IncidentImpact) -> str:
+        return debit_of(impact).period_text
 
     class Meta:
         model = IncidentImpact
@@ -124,8 +144,14 @@ class ImpactSerializer(serializers.ModelSerializer):
             "total",
             "allowed",
             "fraction",
+            "percent",
+            "text",
+            "window",
             "period_start",
             "period_end",
+            "period_source",
+            "period",
+            "shared",
             "window_start",
             "window_end",
             "computed_at",
@@ -135,11 +161,27 @@ class ImpactSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class LedgerDebitSerializer(serializers.Serializer):
+    incident = serializers.IntegerField()
+    fraction = serializers.CharField(
+        allow_null=True, help_text="The incident's debit: a share of its own window's budget."
+    )
+    percent = serializers.CharField()
+    text = serializers.CharField(help_text="The debit as every page words it, with its window.")
+    window_start = serializers.DateTimeField()
+    window_end = serializers.DateTimeField()
+    period_start = serializers.DateTimeField()
+    period_end = serializers.DateTimeField()
+    period_source = serializers.CharField()
+    shared = serializers.ListField(child=serializers.DictField())
+
+
 class LedgerLineSerializer(serializers.Serializer):
     label = serializers.CharField()  # type: ignore[assignment]
-    bad = serializers.CharField()
-    share = serializers.CharField(help_text="Share of the allowance.")
-    balance = serializers.CharField(help_text="Share of the budget left after this line.")
+    bad = serializers.CharField(help_text="Bad events (or slices), each counted once.")
+    share = serializers.CharField(help_text="The line's bad events over this window's allowance.")
+    balance = serializers.CharField(help_text="Share of this window's budget left after the line.")
+    debit = LedgerDebitSerializer(allow_null=True, help_text="For an incident's line.")
 
 
 class LedgerSerializer(serializers.Serializer):

@@ -136,12 +136,13 @@ class SloViewSet(viewsets.ModelViewSet):
                 "allowance": None if view.allowance is None else f"{float(view.allowance):.6f}",
                 "lines": [
                     {
-                        "label": line.label,
-                        "bad": f"{float(line.bad):.6f}",
-                        "share": f"{float(line.share):.6f}",
-                        "balance": f"{float(line.balance):.6f}",
+                        "label": row.label,
+                        "bad": f"{float(row.bad):.6f}",
+                        "share": f"{float(row.share):.6f}",
+                        "balance": f"{float(row.balance):.6f}",
+                        "debit": None if row.debit is None else ledger_debit(row.debit, view),
                     }
-                    for line in (account.lines if account else [])
+                    for row in view.rows
                 ],
                 "remaining": None if account is None else f"{float(account.remaining):.6f}",
                 "budget_minutes_left": view.budget_minutes_left,
@@ -190,6 +191,22 @@ def _bypass_body(bypass: GateBypass) -> dict[str, Any]:
         "by": bypass.created_by.get_username(),
         "created_at": bypass.created_at.isoformat(),
         "expires_at": bypass.expires_at.isoformat(),
+    }
+
+
+def ledger_debit(debit: Any, view: Any) -> dict[str, Any]:
+    """An incident line's debit: the figure every surface shows, with its own window."""
+    return {
+        "incident": debit.number,
+        "fraction": None if debit.share is None else f"{float(debit.share):.8f}",
+        "percent": debit.percent,
+        "text": debit.sentence(view.window),
+        "window_start": debit.window_start,
+        "window_end": debit.window_end,
+        "period_start": debit.period_start,
+        "period_end": debit.period_end,
+        "period_source": debit.period_source,
+        "shared": debit.shared,
     }
 
 

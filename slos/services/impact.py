@@ -1,19 +1,22 @@
 """What an incident cost each SLO of its services: live while open, frozen on resolve,
 recomputed (with a timeline entry) when its times are corrected."""
 
+import functools
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 
 from incidents.actors import Actor
 
-from .. import budget, sli
+from .. import budget, debits, sli
 from ..choices import BudgetingMethod, WindowKind
 from ..models import SLO, IncidentImpact
+from ..models.impact import PeriodSource
 from .evaluation import allowance, dec
 
 logger = logging.getLogger(__name__)
@@ -31,38 +34,191 @@ def impact_window(slo: SLO, start: datetime, end: datetime) -> tuple[datetime, d
 
 
 def _percent(value: Decimal | None) -> str:
-    return "no data" if value is None else f"{float(value) * 100:.1f}%"
+    return budget.percent_text(value)
+
+
+# How far before an incident's start Keel looks for where its SLI turned bad.
+EPISODE_LOOKBACK = timedelta(hours=6)
+
+
+def debit_period(
+    slo: SLO, *, started_at: datetime, end: datetime, corrected: bool
+) -> tuple[datetime, str]:
+    """Where the incident's debit on `slo` starts, and why (docs/budget.md): a start a person
+    corrected is taken as given; otherwise the debit begins where the SLI turned bad, if that
+    is before the incident's start (an alert fires minutes into a burst)."""
+    if corrected:
+        return started_at, PeriodSource.CORRECTED
+    try:
+        minutes = sli.minutes(slo, started_at - EPISODE_LOOKBACK, min(started_at, end))
+    except sli.SliError:
+        return started_at, PeriodSource.INCIDENT
+    step = (
+        timedelta(seconds=slo.slice_seconds)
+        if slo.budgeting_method == BudgetingMethod.TIMESLICES and slo.slice_seconds > 60
+        else timedelta(minutes=1)
+    )
+    if step != timedelta(minutes=1):
+        return started_at, PeriodSource.INCIDENT
+    # a minute is bad above the error budget (occurrences), or as a bad slice (timeslices)
+    threshold = (
+        slo.slice_target
+        if slo.budgeting_method == BudgetingMethod.TIMESLICES and slo.slice_target
+        else slo.objective_ratio
+    )
+    found = budget.episode_start(minutes, objective=threshold, start=started_at)
+    if found < started_at:
+        return found, PeriodSource.SLI
+    return started_at, PeriodSource.INCIDENT
+
+
+def _bad(slo: SLO, start: datetime, end: datetime) -> Fraction:
+    found = sli.counts(slo, start, end)
+    if found is None:
+        return Fraction(0)
+    if slo.budgeting_method == BudgetingMethod.TIMESLICES:
+        return Fraction(found.bad_slices)
+    return found.bad
+
+
+def _share(impact: IncidentImpact) -> None:
+    impact.fraction = dec(
+        budget.impact(bad_in_incident=Fraction(impact.bad), allowed_in_window=impact.allowed)
+        if impact.allowed
+        else None,
+        8,
+    )
+
+
+def _cluster(slo: SLO, impact: IncidentImpact) -> list[IncidentImpact]:
+    """The other impacts on `slo` whose periods overlap this one's, directly or through
+    each other (their sharing depends on this one's period)."""
+    span = (impact.period_start, impact.period_end)
+    found: dict[int, IncidentImpact] = {}
+    while True:
+        rows = (
+            IncidentImpact.objects.select_for_update()
+            .filter(slo=slo, period_start__lt=span[1], period_end__gt=span[0], error="")
+            .exclude(incident_id=impact.incident_id)
+            .exclude(pk__in=list(found))
+            .select_related("incident")
+        )
+        new = list(rows)
+        if not new:
+            return sorted(found.values(), key=lambda i: i.period_start)
+        for row in new:
+            found[row.pk] = row
+            span = (min(span[0], row.period_start), max(span[1], row.period_end))
+
+
+def _attribute(
+    slo: SLO, impact: IncidentImpact, reference: str
+) -> list[tuple[IncidentImpact, Decimal | None]]:
+    """Debit each bad event of the overlapping periods once (shared equally where they
+    overlap); set `bad` and `shared` of this impact and of the others in its cluster, and
+    return the others whose debit changed."""
+    others = _cluster(slo, impact)
+    members = {reference: impact} | {o.incident.reference: o for o in others}
+    pieces = budget.segments({key: (m.period_start, m.period_end) for key, m in members.items()})
+    counted = [(piece, _bad(slo, piece.start, piece.end)) for piece in pieces]
+    shares = budget.attribute(counted)
+    changed = []
+    for key, member in members.items():
+        found = shares.get(key, budget.Attribution(Fraction(0), Fraction(0), []))
+        sharing: dict[tuple[str, ...], list[Fraction]] = {}
+        for owners, piece_bad in found.shared:
+            pair = sharing.setdefault(tuple(o for o in owners if o != key), [Fraction(0)] * 2)
+            pair[0] += piece_bad
+            pair[1] += piece_bad / len(owners)
+        shared = [
+            {"with": list(w), "bad": str(dec(b)), "debited": str(dec(d))}
+            for w, (b, d) in sorted(sharing.items())
+        ]
+        debited = dec(found.bad) or Decimal(0)
+        if member is impact:
+            member.bad, member.shared = debited, shared
+            continue
+        if member.bad != debited or member.shared != shared:
+            before = member.fraction
+            member.bad, member.shared = debited, shared
+            _share(member)
+            member.save(update_fields=["bad", "shared", "fraction"])
+            changed.append((member, before))
+    return changed
 
 
 def _compute(
-    impact: IncidentImpact, slo: SLO, start: datetime, end: datetime, now: datetime
-) -> None:
+    impact: IncidentImpact, slo: SLO, reference: str, now: datetime
+) -> list[tuple[IncidentImpact, Decimal | None]]:
+    start, end = impact.period_start, impact.period_end
     window = impact_window(slo, start, end)
     period = sli.counts(slo, start, end)
     window_counts = sli.counts(slo, window[0], min(window[1], now))
     _, allowed = allowance(slo, window_counts, window)
     if slo.budgeting_method == BudgetingMethod.TIMESLICES:
-        bad = Fraction(period.bad_slices if period else 0)
         total = budget.slices_in(end - start, timedelta(seconds=slo.slice_seconds))
     else:
-        bad = period.bad if period else Fraction(0)
         total = period.total if period else Fraction(0)
-    fraction = (
-        None if allowed is None else budget.impact(bad_in_incident=bad, allowed_in_window=allowed)
-    )
     impact.method = slo.budgeting_method
-    impact.bad, impact.total = dec(bad) or Decimal(0), dec(total) or Decimal(0)
+    impact.total = dec(total) or Decimal(0)
     impact.allowed = dec(allowed) or Decimal(0)
-    impact.fraction = dec(fraction, 8)
     impact.window_start, impact.window_end = window
     impact.error = ""
+    changed = _attribute(slo, impact, reference)
+    impact.fraction = None
+    if allowed is not None:
+        _share(impact)
+    return changed
+
+
+def _start_corrected(incident: Any) -> bool:
+    from incidents.choices import EntryKind
+
+    return incident.timeline.filter(
+        kind=EntryKind.FIELD_CORRECTED, data__field="started_at"
+    ).exists()
+
+
+def _postmortem_follows(incident_id: int) -> None:
+    """A postmortem not yet published states the debit as it now is (the postmortem may have
+    been drafted, on resolution, before the debit was frozen)."""
+    from incidents.models import Postmortem
+    from incidents.models.postmortem import PostmortemStatus
+    from incidents.tasks_postmortems import draft_postmortem
+
+    unpublished = Postmortem.objects.filter(incident_id=incident_id).exclude(
+        status=PostmortemStatus.PUBLISHED
+    )
+    if unpublished.exists():
+        draft_postmortem.delay(incident_id)
+
+
+def _record_shares(
+    changed: list[tuple[IncidentImpact, Decimal | None]], by: str, at: datetime
+) -> None:
+    """Tell an overlapping incident that its debit changed because of `by`."""
+    from incidents.choices import EntryKind
+    from incidents.services import incident_record
+
+    for other, before in changed:
+        incident_record(
+            incident=other.incident,
+            kind=EntryKind.BUDGET_IMPACT,
+            actor=Actor.system(),
+            text=(
+                f"Budget impact shared with {by}: {other.slo}: {_percent(before)} → "
+                f"{_percent(other.fraction)}."
+            ),
+            data={"change": "shared", "slo": other.slo_id, "with": by},
+            at=at,
+        )
 
 
 @transaction.atomic
 def incident_impacts_update(
     *, incident_id: int, change: str = "", at: datetime | None = None
 ) -> list[IncidentImpact]:
-    """Compute the budget impact of an incident on every SLO of its services."""
+    """Compute the debit of an incident on every SLO of its services (docs/budget.md)."""
     from incidents.choices import EntryKind
     from incidents.models import Incident
     from incidents.services import incident_record
@@ -71,9 +227,10 @@ def incident_impacts_update(
     incident = Incident.objects.prefetch_related("services").filter(pk=incident_id).first()
     if incident is None:
         return []
-    start = incident.started_at
+    started = incident.started_at
     end = (incident.resolved_at or incident.closed_at or now) if not incident.is_open else now
-    end = max(end, start)
+    end = max(end, started)
+    corrected = _start_corrected(incident)
     slos = list(SLO.objects.filter(service__in=incident.services.all()).select_related("service"))
     existing = {
         i.slo_id: i for i in IncidentImpact.objects.select_for_update().filter(incident=incident)
@@ -81,6 +238,7 @@ def incident_impacts_update(
     recompute = change in RECOMPUTE_CHANGES
     changed: list[str] = []
     results = []
+    shares_changed: list[tuple[IncidentImpact, Decimal | None]] = []
     for slo in slos:
         impact = existing.get(slo.pk)
         if impact is not None and impact.frozen and not recompute:
@@ -89,24 +247,37 @@ def incident_impacts_update(
         before = None if impact is None else impact.fraction
         if impact is None:
             impact = IncidentImpact(incident=incident, slo=slo, bad=0, total=0, allowed=0)
-        impact.period_start, impact.period_end = start, end
+        shares: list[tuple[IncidentImpact, Decimal | None]] = []
         try:
-            _compute(impact, slo, start, end, now)
+            start, source = debit_period(slo, started_at=started, end=end, corrected=corrected)
+            impact.period_start, impact.period_end, impact.period_source = start, end, source
+            shares = _compute(impact, slo, incident.reference, now)
         except sli.SliError as error:
             impact.error = str(error)
             if impact.pk is None:
+                impact.period_start, impact.period_end = started, end
                 impact.method = slo.budgeting_method
-                impact.window_start, impact.window_end = impact_window(slo, start, end)
+                impact.window_start, impact.window_end = impact_window(slo, started, end)
         impact.computed_at = now
         impact.frozen = not incident.is_open
         impact.save()
+        _record_shares(shares, incident.reference, now)
+        shares_changed.extend(shares)
         results.append(impact)
         if before != impact.fraction or impact.frozen:
+            window = debits.window_text(slo, impact.window_start, impact.window_end)
+            period = debits.instant_text(impact.period_start)
             changed.append(
-                f"{slo}: {_percent(before)} → {_percent(impact.fraction)}"
+                f"{slo}: {_percent(before)} → {_percent(impact.fraction)} of the budget of "
+                f"{window}, from {period}"
                 if before is not None and recompute
-                else f"{slo}: {_percent(impact.fraction)} of the {slo.window_text} budget"
+                else f"{slo}: {_percent(impact.fraction)} of the budget of {window}, from {period}"
             )
+    followers = {other.incident_id for other, _ in shares_changed}
+    if changed and (recompute or change in FREEZE_CHANGES):
+        followers.add(incident.pk)
+    for follower in followers:
+        transaction.on_commit(functools.partial(_postmortem_follows, follower))
     if changed and (recompute or change in FREEZE_CHANGES):
         verb = "recomputed after a time correction" if recompute else "frozen at resolution"
         incident_record(
@@ -123,6 +294,8 @@ def incident_impacts_update(
                         "bad": str(i.bad),
                         "allowed": str(i.allowed),
                         "method": i.method,
+                        "period_start": i.period_start.isoformat(),
+                        "period_source": i.period_source,
                     }
                     for i in results
                 ],

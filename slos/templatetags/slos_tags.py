@@ -61,12 +61,21 @@ def slos_at_risk(context: dict[str, Any], limit: int = 8) -> dict[str, Any]:
 def incident_budget_impact(context: dict[str, Any], incident: Any) -> dict[str, Any]:
     """What the incident cost each SLO (one query)."""
     user = context.get("user")
-    impacts = (
-        selectors.incident_impacts(user=user, incident_id=incident.pk)
+    found = (
+        selectors.incident_debits(user=user, incident_id=incident.pk)
         if user and user.is_authenticated and incident is not None
         else []
     )
-    return {"impacts": impacts, "incident": incident}
+    from accounts.roles import Role, role_of
+
+    can_correct = bool(found) and role_of(user) >= Role.RESPONDER
+    return {"debits": found, "incident": incident, "can_correct": can_correct}
+
+
+@register.simple_tag
+def debit_sentence(debit: Any, shown: Any = None) -> str:
+    """The debit's one sentence, saying `this window` when `shown` is its own window."""
+    return str(debit.sentence(shown))
 
 
 @register.filter

@@ -45,7 +45,10 @@ def test_timeslices_debit_window_and_minutes_left_over_30_days(checkout, respond
     assert facts.left.remaining_bad == Fraction("13.2")
     assert facts.left.remaining_minutes == Fraction("13.2")
     assert facts.left.remaining == 1 - Fraction(30) / Fraction("43.2")
-    assert facts.text == "consumed 46.3% of the 30-day budget; 13.2 min remain"
+    assert facts.text == (
+        "consumed 46.3% of the budget of the 30-day window ending 2026-11-20 09:20 UTC "
+        "(frozen at resolution); 13.2 min remain"
+    )
 
     # the burn-down: an hour either side of the incident, falling from 33.2/43.2 to 13.2/43.2
     times = [t for t, _ in facts.burn]
@@ -89,7 +92,8 @@ def test_occurrences_minutes_left_at_average_traffic(checkout, responder):
     # also remaining x (1 - T) x W = (6,080 / 10,080) x 0.001 x 10,080 min
     assert facts.left.remaining_minutes == Fraction("6.08")
     assert facts.text == (
-        "consumed 29.8% of the 7-day budget; 6.1 min remain at average traffic (6,080 bad events)"
+        "consumed 29.8% of the budget of the 7-day window ending 2026-11-20 10:00 UTC "
+        "(frozen at resolution); 6.1 min remain at average traffic (6,080 bad events)"
     )
     # the window ending at the incident's start holds the 10,050 minutes pushed before it
     values = dict(facts.burn)
@@ -115,7 +119,8 @@ def test_overspent_budget_is_reported_not_clamped(checkout, responder):
     assert facts.left.remaining == 1 - Fraction(3000, 1440)
     assert facts.left.remaining_minutes == Fraction("-15.6")
     assert facts.text == (
-        "consumed 208.3% of the 1-day budget; overspent by 15.6 min at average traffic "
+        "consumed 208.3% of the budget of the 1-day window ending 2026-11-20 11:00 UTC "
+        "(frozen at resolution); overspent by 15.6 min at average traffic "
         "(1,560 bad events)"
     )
     assert dict(facts.burn)[end] == 1 - Fraction(3000, 1440)
@@ -147,7 +152,10 @@ def test_calendar_month_window_is_named_and_counts_the_whole_month(checkout, res
 
     assert facts.window_label == "November 2026"
     assert facts.left.remaining_minutes == Fraction("38.2")
-    assert facts.text == "consumed 11.6% of the November 2026 budget; 38.2 min remain"
+    assert facts.text == (
+        "consumed 11.6% of the budget of the November 2026 window (frozen at resolution); "
+        "38.2 min remain"
+    )
     values = dict(facts.burn)
     assert values[start] == 1
     assert values[end] == 1 - 5 / Fraction("43.2")
@@ -184,7 +192,10 @@ def test_corrected_minutes_leave_the_debit_and_the_allowance(checkout, responder
 
     assert facts.left.allowed == Fraction("13.2")
     assert facts.left.window_bad == 6
-    assert facts.text == "consumed 45.5% of the 1-day budget; 7.2 min remain"
+    assert facts.text == (
+        "consumed 45.5% of the budget of the 1-day window ending 2026-11-20 09:10 UTC "
+        "(frozen at resolution); 7.2 min remain"
+    )
     for time, value in facts.burn:
         assert value == slo_figures(slo, at=time).remaining, time
     assert dict(facts.burn)[end] == 1 - 6 / Fraction("13.2")
