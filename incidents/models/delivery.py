@@ -20,6 +20,12 @@ class Delivery(models.Model):
     body = models.TextField()
     body_bytes = models.PositiveIntegerField()
     user_agent = models.CharField(max_length=200, blank=True)
+    group_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The alert group's hash, so a group's deliveries "
+        "are processed in the order they arrived.",
+    )
     state = models.CharField(
         max_length=20, choices=DeliveryState.choices, default=DeliveryState.RECEIVED
     )
@@ -38,6 +44,16 @@ class Delivery(models.Model):
                 condition=~Q(state=DeliveryState.PROCESSED),
             ),
             models.Index(fields=["integration", "-received_at"], name="delivery_integration_idx"),
+            models.Index(
+                fields=["integration", "group_hash", "received_at"],
+                name="delivery_group_pending_idx",
+                condition=~Q(state=DeliveryState.PROCESSED),
+            ),
+            models.Index(
+                fields=["integration"],
+                name="delivery_failed_idx",
+                condition=Q(state=DeliveryState.FAILED),
+            ),
         ]
         constraints = [
             models.CheckConstraint(

@@ -33,6 +33,7 @@ from ..choices import (
 from ..errors import IncidentError
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
 from ..signals import incident_changed_on_commit
+from . import alert_instances
 from .incidents import (
     incident_correct_time,
     incident_resolve,
@@ -47,16 +48,6 @@ MAX_ATTEMPTS = 5
 # Up to this many alerts of one incident changing in one delivery get an entry each;
 # more get one summary entry, so a storm does not bury the humans' entries.
 ENTRIES_PER_ALERT_UP_TO = 10
-_ALERT_UPDATE_FIELDS = [
-    "status",
-    "ends_at",
-    "labels",
-    "annotations",
-    "generator_url",
-    "last_seen_at",
-    "times_seen",
-    "incident",
-]
 
 
 def enqueue_delivery(delivery_id: int) -> bool:
@@ -72,15 +63,29 @@ def enqueue_delivery(delivery_id: int) -> bool:
 
 
 def delivery_receive(
-    *, integration_id: int, body: bytes, user_agent: str = "", at: datetime | None = None
+    *,
+    integration_id: int,
+    body: bytes,
+    user_agent: str = "",
+    group_hash: str | None = None,
+    at: datetime | None = None,
 ) -> Delivery:
-    """Store an accepted webhook body in one INSERT and enqueue its processing on commit."""
+    """Store an accepted webhook body in one INSERT and enqueue its processing on commit.
+
+    `group_hash` is the alert group's (the webhook parsed the body already); without it,
+    the body is parsed here."""
+    if group_hash is None:
+        try:
+            group_hash = alertmanager.group_hash(alertmanager.parse(body).group_key)
+        except alertmanager.PayloadError:
+            group_hash = ""
     delivery = Delivery.objects.create(
         integration_id=integration_id,
         received_at=at or timezone.now(),
         body=body.decode(json.detect_encoding(body)),
         body_bytes=len(body),
         user_agent=user_agent[:200],
+        group_hash=group_hash,
     )
     transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
     return delivery
@@ -113,12 +118,28 @@ def _alert_data(alert: Alert) -> dict:
     }
 
 
-def _services_for(integration: Integration, alerts: Iterable[Alert]) -> list[Service]:
-    names = {a.labels.get(integration.service_label, "").strip() for a in alerts} - {""}
+def _services_for(
+    integration: Integration, alerts: Iterable[Alert]
+) -> tuple[list[Service], list[str]]:
+    """The services the alerts' service label names, and the names that had to be cut to
+    fit (the label itself is kept whole on the alert)."""
+    values = {a.labels.get(integration.service_label, "").strip() for a in alerts} - {""}
+    names = {alertmanager.service_name(v) for v in values}
+    cut = sorted(n for n in names if n not in values)
     services = services_get_or_discover(label_values=names)
     if not services and integration.default_service_id:
         services = [integration.default_service]  # type: ignore[list-item]
-    return services
+    return services, cut
+
+
+def _cut_note(cut: list[str]) -> str:
+    if not cut:
+        return ""
+    return (
+        f" The {len(cut)} service label value{'s' if len(cut) != 1 else ''} longer than "
+        f"{alertmanager.SERVICE_NAME_MAX} characters name{'' if len(cut) != 1 else 's'} the "
+        "service by its start; the alerts keep the whole label."
+    )
 
 
 def _open_incident(
@@ -152,7 +173,7 @@ def _open_incident(
         group_hash=group_hash,
         previous=previous,
     )
-    services = _services_for(integration, firing)
+    services, cut = _services_for(integration, firing)
     if services:
         incident.services.add(*services)
     text = f"Opened from {len(firing)} firing alert{'s' if len(firing) != 1 else ''}"
@@ -164,12 +185,13 @@ def _open_incident(
         incident=incident,
         kind=EntryKind.OPENED,
         at=delivery.received_at,
-        text=text + ".",
+        text=text + "." + _cut_note(cut),
         data={
             "delivery": delivery.pk,
             "group_labels": notification.group_labels,
             "truncated_alerts": notification.truncated_alerts,
             "previous": previous.number if previous else None,
+            **({"services_cut": cut} if cut else {}),
         },
         **actor.entry_fields(),
     )
@@ -231,12 +253,19 @@ def _record_alert_changes(
     resolved_reason: str = "",
     opened: Incident | None = None,
     extra_entries: Iterable[TimelineEntry] = (),
+    unseen: list[Alert] | None = None,
 ) -> None:
-    """Timeline entries for alerts that fired or resolved, then each incident's policy."""
+    """Timeline entries for alerts that fired or resolved, then each incident's policy.
+
+    `unseen` alerts were first heard of resolved: each gets both entries, and the incident
+    they joined its policy, but they do not send it back to investigating."""
+    unseen = unseen or []
     entries = [*extra_entries]
-    entries += _alert_entries(fired, kind=EntryKind.ALERT_FIRED, verb="fired", actor=actor, now=now)
     entries += _alert_entries(
-        resolved,
+        [*fired, *unseen], kind=EntryKind.ALERT_FIRED, verb="fired", actor=actor, now=now
+    )
+    entries += _alert_entries(
+        [*resolved, *unseen],
         kind=EntryKind.ALERT_RESOLVED,
         verb="resolved",
         actor=actor,
@@ -246,7 +275,7 @@ def _record_alert_changes(
     TimelineEntry.objects.bulk_create(entries)
 
     refired_ids = {a.incident_id for a in fired if a.incident_id} - {opened.pk if opened else None}
-    touched = refired_ids | {a.incident_id for a in resolved if a.incident_id}
+    touched = refired_ids | {a.incident_id for a in [*resolved, *unseen] if a.incident_id}
     if not touched:
         return
     for incident in Incident.objects.select_related("integration").filter(
@@ -316,69 +345,102 @@ def _raise_severity_if_needed(
     )
 
 
-def _apply_notification(
-    delivery: Delivery, notification: alertmanager.Notification, now: datetime
-) -> dict:
-    integration = delivery.integration
-    actor = Actor.system(integration)
-    ghash = alertmanager.group_hash(notification.group_key)
-    _lock_group(integration.pk, ghash)
-    parsed = notification.alerts
-    existing = {
-        (a.fingerprint, a.starts_at): a
-        for a in Alert.objects.filter(
-            integration=integration,
-            fingerprint__in={p.fingerprint for p in parsed},
-            starts_at__in={p.starts_at for p in parsed},
-        )
-    }
-    # The group's open incident if there is one, else its latest (the new one's previous).
-    latest = (
+def _open_unseen_incident(
+    *,
+    integration: Integration,
+    notification: alertmanager.Notification,
+    group_hash: str,
+    alerts: list[Alert],
+    delivery: Delivery,
+    previous: Incident | None,
+    actor: Actor,
+) -> tuple[Incident, list[TimelineEntry]]:
+    """A resolved incident for alerts Keel first heard of when they resolved (their firing
+    notification was lost on the way, which Alertmanager does not retry once the group has
+    resolved): the history and the metrics stay complete, and nobody is paged."""
+    started = min(a.starts_at for a in alerts)
+    ended = max(max(a.ends_at or a.starts_at for a in alerts), started)
+    incident = Incident.objects.create(
+        number=next_incident_number(),
+        title=alertmanager.incident_title(notification),
+        summary=notification.common_annotations.get("description", ""),
+        severity=min(integration.severity_for(a.labels) for a in alerts),
+        kind=Kind.ALERT,
+        status=Status.RESOLVED,
+        started_at=started,
+        detected_at=delivery.received_at,
+        resolved_at=ended,
+        integration=integration,
+        group_key=notification.group_key,
+        group_hash=group_hash,
+        previous=previous,
+    )
+    services, cut = _services_for(integration, alerts)
+    if services:
+        incident.services.add(*services)
+    count = f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}"
+    text = (
+        f"Opened from {count} that Keel first heard of when {'they' if len(alerts) != 1 else 'it'}"
+        " resolved (the firing notification never arrived); nobody was paged"
+    )
+    if previous is not None:
+        text += f"; this group's previous incident was {previous.reference}"
+    entries = [
+        TimelineEntry(
+            incident=incident,
+            kind=EntryKind.OPENED,
+            at=delivery.received_at,
+            text=text + "." + _cut_note(cut),
+            data={
+                "delivery": delivery.pk,
+                "group_labels": notification.group_labels,
+                "truncated_alerts": notification.truncated_alerts,
+                "previous": previous.number if previous else None,
+                "unseen_firing": True,
+                **({"services_cut": cut} if cut else {}),
+            },
+            **actor.entry_fields(),
+        ),
+        TimelineEntry(
+            incident=incident,
+            kind=EntryKind.RESOLVED,
+            at=delivery.received_at,
+            text="Every alert had resolved before Keel heard of it.",
+            data={"from": None, "to": Status.RESOLVED},
+            **actor.entry_fields(),
+        ),
+    ]
+    incident_changed_on_commit(incident.pk, "resolved")
+    return incident, entries
+
+
+def _group_incident(integration: Integration, ghash: str) -> Incident | None:
+    """The group's open incident if there is one, else its latest (the new one's previous)."""
+    return (
         Incident.objects.select_for_update()
         .filter(integration=integration, group_hash=ghash)
         .order_by(Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1)), "-number")
         .first()
     )
+
+
+def _apply_notification(
+    delivery: Delivery, notification: alertmanager.Notification, now: datetime
+) -> dict:
+    """Apply one delivery's alerts (the caller holds the group lock)."""
+    integration = delivery.integration
+    actor = Actor.system(integration)
+    ghash = alertmanager.group_hash(notification.group_key)
+    matched = alert_instances.match(
+        integration=integration,
+        parsed=notification.alerts,
+        group_hash=ghash,
+        received_at=delivery.received_at,
+        now=now,
+    )
+    latest = _group_incident(integration, ghash)
     incident = latest if latest is not None and latest.is_open else None
-    rows: list[Alert] = []
-    fired: list[Alert] = []
-    resolved: list[Alert] = []
-    new = 0
-    for p in parsed:
-        old = existing.get((p.fingerprint, p.starts_at))
-        row = Alert(
-            integration=integration,
-            fingerprint=p.fingerprint,
-            starts_at=p.starts_at,
-            ends_at=p.ends_at,
-            status=p.status,
-            labels=p.labels,
-            annotations=p.annotations,
-            generator_url=p.generator_url,
-            group_hash=old.group_hash if old else ghash,
-            first_seen_at=old.first_seen_at if old else now,
-            last_seen_at=now,
-            times_seen=old.times_seen + 1 if old else 1,
-            incident_id=old.incident_id if old else None,
-        )
-        was_firing = old.status == AlertStatus.FIRING if old else None
-        if old is None:
-            new += 1
-            if p.is_firing:
-                fired.append(row)
-        elif was_firing and not p.is_firing:
-            resolved.append(row)
-        elif (
-            not was_firing
-            and p.is_firing
-            and (old.ends_at is None or delivery.received_at > old.ends_at)
-        ):
-            fired.append(row)  # resolved (quiet period, Prometheus restart), then firing again
-        elif not was_firing:
-            # A repeated resolve keeps the first end; a firing report received before that
-            # end is older news (a retry processed out of order) and must not undo it.
-            row.status, row.ends_at = old.status, old.ends_at
-        rows.append(row)
+    fired, unseen = matched.fired, matched.unseen_resolved
 
     opened = None
     extra_entries: list[TimelineEntry] = []
@@ -395,49 +457,148 @@ def _apply_notification(
         opened = incident
         extra_entries.append(opened_entry)
         incident_changed_on_commit(incident.pk, "opened")
-    elif incident is not None and fired:
-        _start_earlier_if_needed(incident, fired, actor=actor, now=now)
-        _raise_severity_if_needed(incident, fired, actor=actor, now=now)
+    elif incident is not None and (fired or matched.started_earlier or unseen):
+        _start_earlier_if_needed(
+            incident, [*fired, *matched.started_earlier, *unseen], actor=actor, now=now
+        )
+        if fired:
+            _raise_severity_if_needed(incident, fired, actor=actor, now=now)
+    joining = {id(row) for row in [*fired, *unseen]}
     if incident is not None:
-        joining = {id(row) for row in fired}
-        for row in rows:
+        for row in matched.rows:
             if row.incident_id is None or id(row) in joining:
                 row.incident = incident
-    Alert.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["integration", "fingerprint", "starts_at"],
-        update_fields=_ALERT_UPDATE_FIELDS,
-    )
+    elif unseen:
+        # Only resolves, of alerts never seen firing, and no open incident to join.
+        unseen_incident, entries = _open_unseen_incident(
+            integration=integration,
+            notification=notification,
+            group_hash=ghash,
+            alerts=unseen,
+            delivery=delivery,
+            previous=latest,
+            actor=actor,
+        )
+        extra_entries += entries
+        for row in matched.rows:
+            if row.incident_id is None:
+                row.incident = unseen_incident
+        opened = unseen_incident
+    alert_instances.save(matched)
     _record_alert_changes(
         fired=fired,
-        resolved=resolved,
+        resolved=matched.resolved,
+        unseen=unseen,
         actor=actor,
         now=now,
         opened=opened,
         extra_entries=extra_entries,
     )
+    result_incident = incident or opened
     return {
-        "alerts": len(parsed),
-        "new": new,
+        "alerts": len(notification.alerts),
+        "new": len(matched.new),
         "fired": len(fired),
-        "resolved": len(resolved),
+        "resolved": len(matched.resolved),
+        "resolved_unseen": len(unseen),
         "truncated_alerts": notification.truncated_alerts,
-        "incident": incident.number if incident else None,
+        "incident": result_incident.number if result_incident else None,
         "opened": opened is not None,
     }
+
+
+# A group's unprocessed deliveries processed ahead of a later one, at most, per call.
+EARLIER_PER_DELIVERY = 100
+
+
+def _process_locked(delivery: Delivery, notification: alertmanager.Notification, now: datetime):
+    """Process one locked delivery inside a savepoint; a failure marks it failed."""
+    delivery.attempts += 1
+    try:
+        with transaction.atomic():
+            delivery.outcome = _apply_notification(delivery, notification, now)
+    except (OperationalError, InterfaceError, IntegrityError):
+        raise  # may pass: the whole task retries
+    except Exception as exc:
+        logger.exception("delivery %s failed", delivery.pk)
+        delivery.state = DeliveryState.FAILED
+        delivery.error = f"{type(exc).__name__}: {exc}"[:4000]
+    else:
+        delivery.state = DeliveryState.PROCESSED
+        delivery.error = ""
+    delivery.processed_at = now
+    delivery.save(update_fields=["state", "attempts", "outcome", "error", "processed_at"])
+
+
+def _process_earlier(delivery: Delivery, ghash: str, now: datetime) -> int:
+    """Process the group's deliveries that arrived before this one and still wait (the
+    broker was down, or their task is behind): a group's news applies in arrival order, so
+    a resolve processed first never turns its firing notification into older news."""
+    earlier = list(
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("integration")
+        .filter(integration_id=delivery.integration_id, group_hash=ghash)
+        .filter(
+            Q(received_at__lt=delivery.received_at)
+            | Q(received_at=delivery.received_at, pk__lt=delivery.pk)
+        )
+        .filter(
+            Q(state=DeliveryState.RECEIVED)
+            | Q(state=DeliveryState.FAILED, attempts__lt=MAX_ATTEMPTS)
+        )
+        .order_by("received_at", "pk")[:EARLIER_PER_DELIVERY]
+    )
+    for other in earlier:
+        try:
+            parsed = alertmanager.parse(other.body)
+        except alertmanager.PayloadError:
+            continue  # its own task records why
+        _process_locked(other, parsed, now)
+    return len(earlier)
+
+
+def _record_database_error(delivery_id: int, exc: Exception, now: datetime) -> None:
+    """Count an attempt that a database error ended (the task retries; after the last one,
+    the delivery shows as failed to admins instead of waiting unseen)."""
+    try:
+        Delivery.objects.filter(pk=delivery_id).exclude(state=DeliveryState.PROCESSED).update(
+            state=DeliveryState.FAILED,
+            attempts=F("attempts") + 1,
+            error=f"{type(exc).__name__}: {exc}"[:4000],
+            processed_at=now,
+        )
+    except Exception:  # the database itself is away; the sweep comes back to it
+        logger.warning("could not record the failed attempt of delivery %s", delivery_id)
 
 
 def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Delivery | None:
     """Group a stored delivery's alerts into incidents; a processed delivery is left alone.
 
-    Database errors that may pass (lost connection, deadlock) propagate so the task can
-    retry; anything else marks the delivery failed with the error, for the sweep or an
-    admin to replay.
+    The group's earlier deliveries that still wait are processed first. Database errors
+    that may pass (lost connection, deadlock) propagate so the task can retry; anything
+    else marks the delivery failed with the error, for the sweep or an admin to replay.
     """
     now = at or timezone.now()
     try:
         with transaction.atomic():
+            head = Delivery.objects.select_related("integration").filter(pk=delivery_id).first()
+            if head is None or head.state == DeliveryState.PROCESSED:
+                return head
+            try:
+                notification = alertmanager.parse(head.body)
+            except alertmanager.PayloadError as exc:
+                Delivery.objects.filter(pk=delivery_id).update(
+                    state=DeliveryState.FAILED,
+                    error=str(exc),
+                    attempts=MAX_ATTEMPTS,  # the same body will never parse
+                    processed_at=now,
+                )
+                return Delivery.objects.filter(pk=delivery_id).first()
+            ghash = alertmanager.group_hash(notification.group_key)
+            # The group lock before any delivery's row lock, in every worker: whoever holds
+            # the group may lock all of its deliveries without waiting on another worker.
+            _lock_group(head.integration_id, ghash)
+            _process_earlier(head, ghash, now)
             delivery = (
                 # of=("self",): lock the delivery row only. Locking the joined integration
                 # row too would block every webhook INSERT (its foreign-key check) and every
@@ -449,31 +610,11 @@ def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Deliver
             )
             if delivery is None or delivery.state == DeliveryState.PROCESSED:
                 return delivery
-            delivery.attempts += 1
-            try:
-                notification = alertmanager.parse(delivery.body)
-            except alertmanager.PayloadError as exc:
-                delivery.state = DeliveryState.FAILED
-                delivery.error = str(exc)
-                delivery.attempts = MAX_ATTEMPTS  # the same body will never parse
-            else:
-                delivery.outcome = _apply_notification(delivery, notification, now)
-                delivery.state = DeliveryState.PROCESSED
-                delivery.error = ""
-            delivery.processed_at = now
-            delivery.save(update_fields=["state", "attempts", "outcome", "error", "processed_at"])
+            _process_locked(delivery, notification, now)
             return delivery
-    except (OperationalError, InterfaceError, IntegrityError):
+    except (OperationalError, InterfaceError, IntegrityError) as exc:
+        _record_database_error(delivery_id, exc, now)
         raise  # may pass (lost connection, deadlock, a concurrent reopen): the task retries
-    except Exception as exc:
-        logger.exception("delivery %s failed", delivery_id)
-        Delivery.objects.filter(pk=delivery_id).update(
-            state=DeliveryState.FAILED,
-            attempts=F("attempts") + 1,
-            error=f"{type(exc).__name__}: {exc}"[:4000],
-            processed_at=now,
-        )
-        return Delivery.objects.filter(pk=delivery_id).first()
 
 
 @transaction.atomic

@@ -513,9 +513,11 @@ def test_incident_title_is_cut_to_the_limit():
     long = _notification(common_annotations={"summary": "x" * 1000})
     many_labels = _notification(group_labels={f"label{i:03}": "value" * 5 for i in range(100)})
 
-    assert incident_title(long) == "x" * 300
+    assert incident_title(long) == "x" * 299 + "…"  # the ellipsis says it was cut
     assert len(incident_title(many_labels)) == 300
-    assert incident_title(long, limit=20) == "x" * 20
+    assert incident_title(many_labels).endswith("…")
+    assert incident_title(long, limit=20) == "x" * 19 + "…"
+    assert incident_title(_notification(common_annotations={"summary": "y" * 300})) == "y" * 300
 
 
 def test_incident_title_of_a_real_body_is_its_common_summary():
