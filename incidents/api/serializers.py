@@ -245,6 +245,10 @@ class IntegrationEnabledSerializer(serializers.Serializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
+    gave_up = serializers.BooleanField(
+        read_only=True, help_text="Failed after every retry: replay it once the cause is fixed."
+    )
+
     class Meta:
         model = Delivery
         fields = [
@@ -254,6 +258,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "user_agent",
             "state",
             "attempts",
+            "gave_up",
             "processed_at",
             "outcome",
             "error",

@@ -5,6 +5,10 @@ from django.db.models import Q
 
 from ..choices import DeliveryState
 
+# Processing attempts before a delivery counts as failed for good (shown to admins until
+# replayed); the sweep retries a failed delivery until then.
+MAX_ATTEMPTS = 5
+
 
 class Delivery(models.Model):
     """Every accepted webhook body, raw, with what processing made of it.
@@ -63,3 +67,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.state})"
+
+    @property
+    def gave_up(self) -> bool:
+        """Failed after its retries: nothing processes it again until an admin replays it."""
+        return self.state == DeliveryState.FAILED and self.attempts >= MAX_ATTEMPTS

@@ -19,6 +19,7 @@ from .incidents import (
 )
 from .ingestion import (
     alerts_resolve_quiet,
+    deliveries_replay_failed,
     deliveries_requeue,
     delivery_process,
     delivery_receive,
@@ -34,6 +35,7 @@ from .integrations import (
 
 __all__ = [
     "alerts_resolve_quiet",
+    "deliveries_replay_failed",
     "deliveries_requeue",
     "delivery_process",
     "delivery_receive",

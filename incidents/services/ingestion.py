@@ -32,6 +32,7 @@ from ..choices import (
 )
 from ..errors import IncidentError
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
+from ..models.delivery import MAX_ATTEMPTS
 from ..signals import incident_changed_on_commit
 from . import alert_instances
 from .incidents import (
@@ -44,7 +45,6 @@ from .incidents import (
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 # Up to this many alerts of one incident changing in one delivery get an entry each;
 # more get one summary entry, so a storm does not bury the humans' entries.
 ENTRIES_PER_ALERT_UP_TO = 10
@@ -630,6 +630,21 @@ def delivery_replay(*, delivery: Delivery, actor: Actor) -> Delivery:
     delivery.save(update_fields=["state", "attempts", "error"])
     transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
     return delivery
+
+
+@transaction.atomic
+def deliveries_replay_failed(*, integration: Integration, actor: Actor) -> int:
+    """Process again every delivery of an integration that failed after its retries."""
+    actor.require(Role.ADMIN)
+    ids = list(
+        Delivery.objects.select_for_update()
+        .filter(integration=integration, state=DeliveryState.FAILED, attempts__gte=MAX_ATTEMPTS)
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    Delivery.objects.filter(pk__in=ids).update(state=DeliveryState.RECEIVED, attempts=0, error="")
+    transaction.on_commit(lambda: [enqueue_delivery(pk) for pk in ids])
+    return len(ids)
 
 
 def deliveries_requeue(*, at: datetime | None = None, limit: int = 5000) -> int:

@@ -526,14 +526,14 @@ def test_a_resolve_for_an_alert_never_seen_firing_records_a_resolved_incident(
 def test_a_resolve_for_an_alert_never_seen_joins_the_groups_open_incident(integration):
     deliver(integration, [_firing(A)])
 
-    deliver(integration, [_firing(A), _resolved(B, starts_at=STARTS_B)], at=T0 + timedelta(minutes=1))
+    deliver(
+        integration, [_firing(A), _resolved(B, starts_at=STARTS_B)], at=T0 + timedelta(minutes=1)
+    )
 
     incident = Incident.objects.get()
     assert incident.status == Status.INVESTIGATING  # A still fires
     assert Alert.objects.get(fingerprint=B).incident == incident
-    kinds = [
-        e.kind for e in incident.timeline.filter(data__fingerprint=B).order_by("at", "id")
-    ]
+    kinds = [e.kind for e in incident.timeline.filter(data__fingerprint=B).order_by("at", "id")]
     assert kinds == [EntryKind.ALERT_FIRED, EntryKind.ALERT_RESOLVED]
 
 
