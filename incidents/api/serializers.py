@@ -88,6 +88,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "annotations",
             "runbook_url",
             "starts_at",
+            "other_starts",
             "ends_at",
             "generator_url",
             "first_seen_at",
