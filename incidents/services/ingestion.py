@@ -530,31 +530,34 @@ def _process_locked(delivery: Delivery, notification: alertmanager.Notification,
     delivery.save(update_fields=["state", "attempts", "outcome", "error", "processed_at"])
 
 
-def _process_earlier(delivery: Delivery, ghash: str, now: datetime) -> int:
-    """Process the group's deliveries that arrived before this one and still wait (the
-    broker was down, or their task is behind): a group's news applies in arrival order, so
-    a resolve processed first never turns its firing notification into older news."""
-    earlier = list(
-        Delivery.objects.select_for_update(of=("self",))
-        .select_related("integration")
-        .filter(integration_id=delivery.integration_id, group_hash=ghash)
-        .filter(
-            Q(received_at__lt=delivery.received_at)
-            | Q(received_at=delivery.received_at, pk__lt=delivery.pk)
-        )
-        .filter(
+def _lock_pending(head: Delivery, ghash: str) -> list[Delivery]:
+    """Lock this delivery and the group's deliveries that arrived before it and still wait
+    (the broker was down, or their task is behind), in arrival order, this one last.
+
+    of=("self",): lock the delivery rows only. Locking the joined integration row too would
+    block every webhook INSERT (its foreign-key check) and every other worker of that
+    integration until this transaction ends."""
+    earlier = (
+        Q(integration_id=head.integration_id, group_hash=ghash)
+        & (Q(received_at__lt=head.received_at) | Q(received_at=head.received_at, pk__lt=head.pk))
+        & (
             Q(state=DeliveryState.RECEIVED)
             | Q(state=DeliveryState.FAILED, attempts__lt=MAX_ATTEMPTS)
         )
-        .order_by("received_at", "pk")[:EARLIER_PER_DELIVERY]
     )
-    for other in earlier:
-        try:
-            parsed = alertmanager.parse(other.body)
-        except alertmanager.PayloadError:
-            continue  # its own task records why
-        _process_locked(other, parsed, now)
-    return len(earlier)
+    rows = list(
+        Delivery.objects.select_for_update(of=("self",))
+        .select_related("integration")
+        .filter(earlier | Q(pk=head.pk))
+        .order_by("received_at", "pk")[: EARLIER_PER_DELIVERY + 1]
+    )
+    if rows and rows[-1].pk != head.pk:  # more waiting than one call takes: this one too
+        rows.append(
+            Delivery.objects.select_for_update(of=("self",))
+            .select_related("integration")
+            .get(pk=head.pk)
+        )
+    return rows
 
 
 def _record_database_error(delivery_id: int, exc: Exception, now: datetime) -> None:
@@ -598,17 +601,20 @@ def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Deliver
             # The group lock before any delivery's row lock, in every worker: whoever holds
             # the group may lock all of its deliveries without waiting on another worker.
             _lock_group(head.integration_id, ghash)
-            _process_earlier(head, ghash, now)
-            delivery = (
-                # of=("self",): lock the delivery row only. Locking the joined integration
-                # row too would block every webhook INSERT (its foreign-key check) and every
-                # other worker of that integration until this transaction ends.
-                Delivery.objects.select_for_update(of=("self",))
-                .select_related("integration")
-                .filter(pk=delivery_id)
-                .first()
-            )
-            if delivery is None or delivery.state == DeliveryState.PROCESSED:
+            # A group's news applies in arrival order: its earlier deliveries that still
+            # wait go first, so a resolve never turns its firing notification into older
+            # news.
+            pending = _lock_pending(head, ghash)
+            if not pending:
+                return None
+            *earlier, delivery = pending
+            for other in earlier:
+                try:
+                    parsed = alertmanager.parse(other.body)
+                except alertmanager.PayloadError:
+                    continue  # its own task records why
+                _process_locked(other, parsed, now)
+            if delivery.state == DeliveryState.PROCESSED:
                 return delivery
             _process_locked(delivery, notification, now)
             return delivery
