@@ -1,5 +1,12 @@
 """Every state change in the incidents app, one service each."""
 
+from .deliveries import (
+    deliveries_replay_failed,
+    deliveries_requeue,
+    delivery_process,
+    delivery_receive,
+    delivery_replay,
+)
 from .incidents import (
     incident_acknowledge,
     incident_add_note,
@@ -17,14 +24,7 @@ from .incidents import (
     incident_update_details,
     timeline_entry_set_pinned,
 )
-from .ingestion import (
-    alerts_resolve_quiet,
-    deliveries_replay_failed,
-    deliveries_requeue,
-    delivery_process,
-    delivery_receive,
-    delivery_replay,
-)
+from .ingestion import alerts_resolve_quiet
 from .integrations import (
     integration_authenticate,
     integration_create,

@@ -178,14 +178,14 @@ def test_webhooks_are_stored_while_a_worker_processes_a_delivery(
     from incidents.services import delivery_receive, ingestion
 
     inside, release = threading.Event(), threading.Event()
-    real_lock_group = ingestion._lock_group
+    real_lock_group = ingestion.lock_group
 
     def lock_group_and_wait(*args: Any) -> None:
         real_lock_group(*args)
         inside.set()
         release.wait(timeout=30)
 
-    monkeypatch.setattr(ingestion, "_lock_group", lock_group_and_wait)
+    monkeypatch.setattr(ingestion, "lock_group", lock_group_and_wait)
     body = payloads.body(payloads.notification(_two_firing()))
     first = _store(integration, body)
 

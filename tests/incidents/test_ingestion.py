@@ -8,6 +8,7 @@ import pytest
 from incidents.actors import Actor
 from incidents.choices import DeliveryState, EntryKind, Kind, ResolvePolicy, Severity, Status
 from incidents.models import Alert, Delivery, Incident, TimelineEntry
+from incidents.models.delivery import MAX_ATTEMPTS
 from incidents.services import (
     alerts_resolve_quiet,
     deliveries_requeue,
@@ -16,7 +17,6 @@ from incidents.services import (
     incident_resolve,
     integration_create,
 )
-from incidents.services.ingestion import MAX_ATTEMPTS
 from slos.models import Service
 from tests.incidents import payloads
 from tests.incidents.factories import ServiceFactory

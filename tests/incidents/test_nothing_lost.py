@@ -18,6 +18,7 @@ from incidents.actors import Actor
 from incidents.choices import AlertStatus, DeliveryState, EntryKind, ResolvePolicy, Status
 from incidents.hooks import alertmanager_webhook
 from incidents.models import Alert, Delivery, Incident
+from incidents.models.delivery import MAX_ATTEMPTS
 from incidents.services import (
     deliveries_requeue,
     delivery_process,
@@ -25,7 +26,6 @@ from incidents.services import (
     ingestion,
     integration_create,
 )
-from incidents.services.ingestion import MAX_ATTEMPTS
 from slos.models import Service
 from tests.incidents import payloads
 
@@ -233,7 +233,7 @@ def _failing(monkeypatch, exc: Exception) -> None:
     def fail(*args: Any, **kwargs: Any) -> dict:
         raise exc
 
-    monkeypatch.setattr(ingestion, "_apply_notification", fail)
+    monkeypatch.setattr(ingestion, "apply_notification", fail)
 
 
 def test_a_database_error_counts_an_attempt_and_the_last_one_shows_as_failed(
