@@ -10,6 +10,20 @@ from typing import Any
 FIRING = "firing"
 RESOLVED = "resolved"
 
+# Bounds on what a sender's values become in Keel. A value kept in a JSON column (labels,
+# annotations) or a text column (group key, generator URL) is kept whole: the body-size
+# limit bounds it. A value that lands in a column of fixed width is refused with a message
+# naming the field when it identifies something (a fingerprint), or cut with a note when it
+# only names something (a title, a service discovered from a label).
+FINGERPRINT_MAX = 64
+TITLE_MAX = 300
+SERVICE_NAME_MAX = 200
+TRUNCATED_ALERTS_MAX = 2**31 - 1
+# Keel's sane range of dates: an alert outside it is a sender's bug, not an event.
+YEAR_MIN = 1970
+YEAR_MAX = 2200
+ELLIPSIS = "…"
+
 _TIMESTAMP = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))$"
@@ -67,6 +81,8 @@ def parse_timestamp(value: Any, where: str) -> datetime | None:
     fraction, zulu, sign, off_h, off_m = match.groups()[6:]
     if year <= 1:
         return None
+    if not YEAR_MIN <= year <= YEAR_MAX:
+        raise PayloadError(f"{where} must be between the years {YEAR_MIN} and {YEAR_MAX}.")
     micro = int((fraction or "0")[:6].ljust(6, "0"))
     try:
         if zulu:
@@ -77,6 +93,11 @@ def parse_timestamp(value: Any, where: str) -> datetime | None:
         return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz).astimezone(UTC)
     except (ValueError, OverflowError) as exc:
         raise PayloadError(f"{where} is not a valid date: {value[:40]!r}.") from exc
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` whole if it fits in `limit` characters, else its start ending in an ellipsis."""
+    return text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
 
 
 def _unpaired_surrogate(text: str) -> bool:
@@ -139,8 +160,8 @@ def _parse_alert(raw: Any, where: str) -> ParsedAlert:
         if ends_at is None:
             raise PayloadError(f"{where}.endsAt must be set on a resolved alert.")
     fingerprint = _string(raw.get("fingerprint"), f"{where}.fingerprint", default="")
-    if len(fingerprint) > 64:
-        raise PayloadError(f"{where}.fingerprint is longer than 64 characters.")
+    if len(fingerprint) > FINGERPRINT_MAX:
+        raise PayloadError(f"{where}.fingerprint is longer than {FINGERPRINT_MAX} characters.")
     return ParsedAlert(
         fingerprint=fingerprint or label_fingerprint(labels),
         status=status,
@@ -169,6 +190,8 @@ def parse(body: bytes | str) -> Notification:
     truncated = data.get("truncatedAlerts", 0)
     if not isinstance(truncated, int) or isinstance(truncated, bool) or truncated < 0:
         raise PayloadError("truncatedAlerts must be a non-negative integer.")
+    if truncated > TRUNCATED_ALERTS_MAX:
+        raise PayloadError(f"truncatedAlerts must be at most {TRUNCATED_ALERTS_MAX}.")
     # The same alert twice in one body: the later copy wins.
     alerts: dict[tuple[str, datetime], ParsedAlert] = {}
     for index, raw in enumerate(raw_alerts):
@@ -195,11 +218,16 @@ def group_hash(group_key: str) -> str:
     return hashlib.sha256(group_key.encode()).hexdigest()
 
 
-def incident_title(notification: Notification, limit: int = 300) -> str:
+def service_name(label_value: str) -> str:
+    """The name of a service discovered from a label value (cut to fit, with an ellipsis)."""
+    return clip(label_value.strip(), SERVICE_NAME_MAX)
+
+
+def incident_title(notification: Notification, limit: int = TITLE_MAX) -> str:
     """A readable incident title: the common summary, else the alert name and group labels."""
     summary = notification.common_annotations.get("summary", "").strip()
     if summary:
-        return summary[:limit]
+        return clip(summary, limit)
     name = notification.common_labels.get("alertname") or notification.group_labels.get(
         "alertname", ""
     )
@@ -211,4 +239,4 @@ def incident_title(notification: Notification, limit: int = 300) -> str:
         if key != "alertname"
     )
     title = " ".join(part for part in (name, f"({extra})" if extra else "") if part)
-    return (title or "Alert group")[:limit]
+    return clip(title or "Alert group", limit)

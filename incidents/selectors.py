@@ -4,14 +4,25 @@ from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, IntegerField, OuterRef, Prefetch, Q, QuerySet, Subquery, Value
+from django.db.models import (
+    Count,
+    IntegerField,
+    Max,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+)
 from django.db.models.functions import Coalesce
 
 from accounts.roles import Role, require_role
 
 from . import metrics
-from .choices import STATE_KINDS, Kind
+from .choices import STATE_KINDS, DeliveryState, Kind
 from .models import Alert, Delivery, Incident, Integration, TimelineEntry
+from .models.delivery import MAX_ATTEMPTS
 
 
 def incident_list(*, user: Any) -> QuerySet[Incident]:
@@ -91,6 +102,27 @@ def integration_list(*, user: Any) -> QuerySet[Integration]:
 def delivery_list(*, user: Any, integration: Integration) -> QuerySet[Delivery]:
     require_role(user, Role.ADMIN)
     return Delivery.objects.filter(integration=integration).defer("body")
+
+
+def deliveries_failed(*, user: Any, integration: Integration | None = None) -> QuerySet[Delivery]:
+    """Deliveries that failed after their retries: their alerts are not in Keel until an
+    admin replays them."""
+    require_role(user, Role.ADMIN)
+    found = Delivery.objects.filter(state=DeliveryState.FAILED, attempts__gte=MAX_ATTEMPTS)
+    if integration is not None:
+        found = found.filter(integration=integration)
+    return found.defer("body").order_by("-received_at", "-id")
+
+
+def deliveries_failed_by_integration(*, user: Any) -> list[dict[str, Any]]:
+    """How many deliveries of each integration failed after their retries (admins)."""
+    return list(
+        deliveries_failed(user=user)
+        .order_by()
+        .values("integration_id", "integration__name")
+        .annotate(count=Count("id"), latest=Max("received_at"))
+        .order_by("integration__name")
+    )
 
 
 def _durations(incidents: list[Incident]) -> dict[str, metrics.Summary]:

@@ -51,4 +51,9 @@ urlpatterns = [
         integrations.delivery_replay,
         name="delivery-replay",
     ),
+    path(
+        "integrations/<int:pk>/deliveries/replay-failed/",
+        integrations.deliveries_replay_failed,
+        name="deliveries-replay-failed",
+    ),
 ]

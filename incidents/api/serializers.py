@@ -89,6 +89,7 @@ class AlertSerializer(serializers.ModelSerializer):
             "annotations",
             "runbook_url",
             "starts_at",
+            "other_starts",
             "ends_at",
             "generator_url",
             "first_seen_at",
@@ -274,6 +275,10 @@ class IntegrationEnabledSerializer(serializers.Serializer):
 
 
 class DeliverySerializer(serializers.ModelSerializer):
+    gave_up = serializers.BooleanField(
+        read_only=True, help_text="Failed after every retry: replay it once the cause is fixed."
+    )
+
     class Meta:
         model = Delivery
         fields = [
@@ -283,6 +288,7 @@ class DeliverySerializer(serializers.ModelSerializer):
             "user_agent",
             "state",
             "attempts",
+            "gave_up",
             "processed_at",
             "outcome",
             "error",

@@ -343,11 +343,22 @@ class IntegrationViewSet(
         )
         return Response(s.IntegrationSerializer(integration).data)
 
-    @extend_schema(responses=s.DeliverySerializer(many=True))
+    @extend_schema(
+        responses=s.DeliverySerializer(many=True),
+        parameters=[
+            OpenApiParameter(
+                "failed", bool, description="Only deliveries that failed after every retry"
+            )
+        ],
+    )
     @action(detail=True, methods=["get"])
     def deliveries(self, request: Request, pk: str) -> Response:
         """Recent deliveries and what processing made of them."""
-        queryset = selectors.delivery_list(user=request.user, integration=self.get_object())
+        integration = self.get_object()
+        if request.query_params.get("failed", "").lower() in ("1", "true", "yes"):
+            queryset = selectors.deliveries_failed(user=request.user, integration=integration)
+        else:
+            queryset = selectors.delivery_list(user=request.user, integration=integration)
         page = self.paginate_queryset(queryset)
         return self.get_paginated_response(s.DeliverySerializer(page, many=True).data)
 

@@ -9,8 +9,11 @@ from ..choices import AlertStatus
 class Alert(models.Model):
     """One alert instance: a label set (fingerprint) firing from `starts_at`.
 
-    The same label set firing again later is a new Alert (same fingerprint, new start).
-    `ends_at` is null while the alert fires.
+    An alert is its fingerprint while it fires, as in Alertmanager: at most one instance of
+    a fingerprint fires at a time (a partial unique constraint), and a firing report with
+    another start (another precision, a restarted sender) joins it, keeping the earliest
+    start. The same label set firing again after it resolved is a new Alert (same
+    fingerprint, new start). `ends_at` is null while the alert fires.
     """
 
     integration = models.ForeignKey(
@@ -27,6 +30,11 @@ class Alert(models.Model):
     first_seen_at = models.DateTimeField()
     last_seen_at = models.DateTimeField()
     times_seen = models.PositiveIntegerField(default=1)
+    other_starts = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Other startsAt values reported for this instance (ISO 8601), oldest first.",
+    )
     incident = models.ForeignKey(
         "incidents.Incident",
         null=True,
@@ -40,6 +48,11 @@ class Alert(models.Model):
         constraints = [
             models.UniqueConstraint(
                 fields=["integration", "fingerprint", "starts_at"], name="alert_unique_instance"
+            ),
+            models.UniqueConstraint(
+                fields=["integration", "fingerprint"],
+                condition=Q(status=AlertStatus.FIRING),
+                name="alert_one_firing_per_fingerprint",
             ),
             models.CheckConstraint(
                 condition=Q(status__in=AlertStatus.values), name="alert_status_valid"

@@ -5,6 +5,10 @@ from django.db.models import Q
 
 from ..choices import DeliveryState
 
+# Processing attempts before a delivery counts as failed for good (shown to admins until
+# replayed); the sweep retries a failed delivery until then.
+MAX_ATTEMPTS = 5
+
 
 class Delivery(models.Model):
     """Every accepted webhook body, raw, with what processing made of it.
@@ -20,6 +24,12 @@ class Delivery(models.Model):
     body = models.TextField()
     body_bytes = models.PositiveIntegerField()
     user_agent = models.CharField(max_length=200, blank=True)
+    group_hash = models.CharField(
+        max_length=64,
+        blank=True,
+        help_text="The alert group's hash, so a group's deliveries "
+        "are processed in the order they arrived.",
+    )
     state = models.CharField(
         max_length=20, choices=DeliveryState.choices, default=DeliveryState.RECEIVED
     )
@@ -38,6 +48,16 @@ class Delivery(models.Model):
                 condition=~Q(state=DeliveryState.PROCESSED),
             ),
             models.Index(fields=["integration", "-received_at"], name="delivery_integration_idx"),
+            models.Index(
+                fields=["integration", "group_hash", "received_at"],
+                name="delivery_group_pending_idx",
+                condition=~Q(state=DeliveryState.PROCESSED),
+            ),
+            models.Index(
+                fields=["integration"],
+                name="delivery_failed_idx",
+                condition=Q(state=DeliveryState.FAILED),
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -47,3 +67,8 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"delivery {self.pk} ({self.state})"
+
+    @property
+    def gave_up(self) -> bool:
+        """Failed after its retries: nothing processes it again until an admin replays it."""
+        return self.state == DeliveryState.FAILED and self.attempts >= MAX_ATTEMPTS

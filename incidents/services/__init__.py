@@ -1,5 +1,12 @@
 """Every state change in the incidents app, one service each."""
 
+from .deliveries import (
+    deliveries_replay_failed,
+    deliveries_requeue,
+    delivery_process,
+    delivery_receive,
+    delivery_replay,
+)
 from .details import incident_update_details
 from .incidents import (
     incident_acknowledge,
@@ -14,13 +21,7 @@ from .incidents import (
     incident_set_status,
     timeline_entry_set_pinned,
 )
-from .ingestion import (
-    alerts_resolve_quiet,
-    deliveries_requeue,
-    delivery_process,
-    delivery_receive,
-    delivery_replay,
-)
+from .ingestion import alerts_resolve_quiet
 from .integrations import (
     integration_authenticate,
     integration_create,
@@ -32,6 +33,7 @@ from .roles import incident_add_responder, incident_assign_commander, incident_r
 
 __all__ = [
     "alerts_resolve_quiet",
+    "deliveries_replay_failed",
     "deliveries_requeue",
     "delivery_process",
     "delivery_receive",

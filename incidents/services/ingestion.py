@@ -1,21 +1,17 @@
-"""Alert ingestion: store each webhook body raw, then group its alerts into incidents.
+"""Alert grouping: a delivery's alerts into incidents, and alerts gone quiet resolved.
 
-Processing is idempotent: a delivery is processed once (row lock and state), and the
-same alerts delivered again only refresh when they were last seen.
+Deliveries themselves (stored raw, processed, retried, replayed) are in deliveries.py.
 """
 
 import hashlib
-import json
 import logging
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 
-from django.conf import settings
-from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import connection, transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 
-from accounts.roles import Role
 from slos import burns
 from slos.models import Service
 from slos.services import (
@@ -30,7 +26,6 @@ from ..actors import Actor
 from ..choices import (
     OPEN_STATUSES,
     AlertStatus,
-    DeliveryState,
     EntryKind,
     Kind,
     ResolvePolicy,
@@ -39,6 +34,7 @@ from ..choices import (
 from ..errors import IncidentError
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
 from ..signals import incident_changed_on_commit
+from . import alert_instances
 from .incidents import (
     incident_correct_time,
     incident_resolve,
@@ -49,50 +45,12 @@ from .incidents import (
 
 logger = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
 # Up to this many alerts of one incident changing in one delivery get an entry each;
 # more get one summary entry, so a storm does not bury the humans' entries.
 ENTRIES_PER_ALERT_UP_TO = 10
-_ALERT_UPDATE_FIELDS = [
-    "status",
-    "ends_at",
-    "labels",
-    "annotations",
-    "generator_url",
-    "last_seen_at",
-    "times_seen",
-    "incident",
-]
 
 
-def enqueue_delivery(delivery_id: int) -> bool:
-    """Hand a stored delivery to a worker; if the broker is down, the sweep retries later."""
-    from ..tasks import process_delivery
-
-    try:
-        process_delivery.delay(delivery_id)
-    except Exception:  # the broker is unreachable; the delivery is safe in the database
-        logger.warning("could not enqueue delivery %s; the sweep will retry", delivery_id)
-        return False
-    return True
-
-
-def delivery_receive(
-    *, integration_id: int, body: bytes, user_agent: str = "", at: datetime | None = None
-) -> Delivery:
-    """Store an accepted webhook body in one INSERT and enqueue its processing on commit."""
-    delivery = Delivery.objects.create(
-        integration_id=integration_id,
-        received_at=at or timezone.now(),
-        body=body.decode(json.detect_encoding(body)),
-        body_bytes=len(body),
-        user_agent=user_agent[:200],
-    )
-    transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
-    return delivery
-
-
-def _lock_group(integration_id: int, group_hash: str) -> None:
+def lock_group(integration_id: int, group_hash: str) -> None:
     """Serialize the processing of one alert group across workers (PostgreSQL advisory lock).
 
     SQLite serializes every writing transaction already (BEGIN IMMEDIATE).
@@ -119,12 +77,28 @@ def _alert_data(alert: Alert) -> dict:
     }
 
 
-def _services_for(integration: Integration, alerts: Iterable[Alert]) -> list[Service]:
-    names = {a.labels.get(integration.service_label, "").strip() for a in alerts} - {""}
+def _services_for(
+    integration: Integration, alerts: Iterable[Alert]
+) -> tuple[list[Service], list[str]]:
+    """The services the alerts' service label names, and the names that had to be cut to
+    fit (the label itself is kept whole on the alert)."""
+    values = {a.labels.get(integration.service_label, "").strip() for a in alerts} - {""}
+    names = {alertmanager.service_name(v) for v in values}
+    cut = sorted(n for n in names if n not in values)
     services = services_get_or_discover(label_values=names)
     if not services and integration.default_service_id:
         services = [integration.default_service]  # type: ignore[list-item]
-    return services
+    return services, cut
+
+
+def _cut_note(cut: list[str]) -> str:
+    if not cut:
+        return ""
+    return (
+        f" The {len(cut)} service label value{'s' if len(cut) != 1 else ''} longer than "
+        f"{alertmanager.SERVICE_NAME_MAX} characters name{'' if len(cut) != 1 else 's'} the "
+        "service by its start; the alerts keep the whole label."
+    )
 
 
 def _severity_for(integration: Integration, labels: dict[str, str]) -> str:
@@ -164,7 +138,7 @@ def _open_incident(
         group_hash=group_hash,
         previous=previous,
     )
-    services = _services_for(integration, firing)
+    services, cut = _services_for(integration, firing)
     if services:
         incident.services.add(*services)
     text = f"Opened from {len(firing)} firing alert{'s' if len(firing) != 1 else ''}"
@@ -176,12 +150,13 @@ def _open_incident(
         incident=incident,
         kind=EntryKind.OPENED,
         at=delivery.received_at,
-        text=text + ".",
+        text=text + "." + _cut_note(cut),
         data={
             "delivery": delivery.pk,
             "group_labels": notification.group_labels,
             "truncated_alerts": notification.truncated_alerts,
             "previous": previous.number if previous else None,
+            **({"services_cut": cut} if cut else {}),
         },
         **actor.entry_fields(),
     )
@@ -244,12 +219,19 @@ def _record_alert_changes(
     opened: Incident | None = None,
     extra_entries: Iterable[TimelineEntry] = (),
     integration: Integration | None = None,
+    unseen: list[Alert] | None = None,
 ) -> None:
-    """Timeline entries for alerts that fired or resolved, then each incident's policy."""
+    """Timeline entries for alerts that fired or resolved, then each incident's policy.
+
+    `unseen` alerts were first heard of resolved: each gets both entries, and the incident
+    they joined its policy, but they do not send it back to investigating."""
+    unseen = unseen or []
     entries = [*extra_entries]
-    entries += _alert_entries(fired, kind=EntryKind.ALERT_FIRED, verb="fired", actor=actor, now=now)
     entries += _alert_entries(
-        resolved,
+        [*fired, *unseen], kind=EntryKind.ALERT_FIRED, verb="fired", actor=actor, now=now
+    )
+    entries += _alert_entries(
+        [*resolved, *unseen],
         kind=EntryKind.ALERT_RESOLVED,
         verb="resolved",
         actor=actor,
@@ -259,7 +241,7 @@ def _record_alert_changes(
     TimelineEntry.objects.bulk_create(entries)
 
     refired_ids = {a.incident_id for a in fired if a.incident_id} - {opened.pk if opened else None}
-    touched = refired_ids | {a.incident_id for a in resolved if a.incident_id}
+    touched = refired_ids | {a.incident_id for a in [*resolved, *unseen] if a.incident_id}
     if not touched:
         return
     for incident in Incident.objects.select_related("integration").filter(
@@ -330,74 +312,108 @@ def _raise_severity_if_needed(
     )
 
 
-def _apply_notification(
-    delivery: Delivery, notification: alertmanager.Notification, now: datetime
-) -> dict:
-    integration = delivery.integration
-    actor = Actor.system(integration)
-    ghash = alertmanager.group_hash(notification.group_key)
-    _lock_group(integration.pk, ghash)
-    parsed = notification.alerts
-    existing = {
-        (a.fingerprint, a.starts_at): a
-        for a in Alert.objects.filter(
-            integration=integration,
-            fingerprint__in={p.fingerprint for p in parsed},
-            starts_at__in={p.starts_at for p in parsed},
-        )
-    }
-    # The group's open incident if there is one, else its latest (the new one's previous).
-    latest = (
+def _open_unseen_incident(
+    *,
+    integration: Integration,
+    notification: alertmanager.Notification,
+    group_hash: str,
+    alerts: list[Alert],
+    delivery: Delivery,
+    previous: Incident | None,
+    actor: Actor,
+) -> tuple[Incident, list[TimelineEntry]]:
+    """A resolved incident for alerts Keel first heard of when they resolved (their firing
+    notification was lost on the way, which Alertmanager does not retry once the group has
+    resolved): the history and the metrics stay complete, and nobody is paged."""
+    started = min(a.starts_at for a in alerts)
+    ended = max(max(a.ends_at or a.starts_at for a in alerts), started)
+    incident = Incident.objects.create(
+        number=next_incident_number(),
+        title=alertmanager.incident_title(notification),
+        summary=notification.common_annotations.get("description", ""),
+        severity=min(integration.severity_for(a.labels) for a in alerts),
+        kind=Kind.ALERT,
+        status=Status.RESOLVED,
+        started_at=started,
+        detected_at=delivery.received_at,
+        resolved_at=ended,
+        integration=integration,
+        group_key=notification.group_key,
+        group_hash=group_hash,
+        previous=previous,
+    )
+    services, cut = _services_for(integration, alerts)
+    if services:
+        incident.services.add(*services)
+    count = f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}"
+    text = (
+        f"Opened from {count} that Keel first heard of when {'they' if len(alerts) != 1 else 'it'}"
+        " resolved (the firing notification never arrived); nobody was paged"
+    )
+    if previous is not None:
+        text += f"; this group's previous incident was {previous.reference}"
+    entries = [
+        TimelineEntry(
+            incident=incident,
+            kind=EntryKind.OPENED,
+            at=delivery.received_at,
+            text=text + "." + _cut_note(cut),
+            data={
+                "delivery": delivery.pk,
+                "group_labels": notification.group_labels,
+                "truncated_alerts": notification.truncated_alerts,
+                "previous": previous.number if previous else None,
+                "unseen_firing": True,
+                **({"services_cut": cut} if cut else {}),
+            },
+            **actor.entry_fields(),
+        ),
+        TimelineEntry(
+            incident=incident,
+            kind=EntryKind.RESOLVED,
+            at=delivery.received_at,
+            text="Every alert had resolved before Keel heard of it.",
+            data={"from": None, "to": Status.RESOLVED},
+            **actor.entry_fields(),
+        ),
+    ]
+    incident_changed_on_commit(incident.pk, "resolved")
+    return incident, entries
+
+
+def _group_incident(integration: Integration, ghash: str) -> Incident | None:
+    """The group's open incident if there is one, else its latest (the new one's previous)."""
+    return (
         Incident.objects.select_for_update()
         .filter(integration=integration, group_hash=ghash)
         .order_by(Case(When(status__in=OPEN_STATUSES, then=Value(0)), default=Value(1)), "-number")
         .first()
     )
+
+
+def apply_notification(
+    delivery: Delivery, notification: alertmanager.Notification, now: datetime
+) -> dict:
+    """Apply one delivery's alerts (the caller holds the group lock)."""
+    integration = delivery.integration
+    actor = Actor.system(integration)
+    ghash = alertmanager.group_hash(notification.group_key)
+    matched = alert_instances.match(
+        integration=integration,
+        parsed=notification.alerts,
+        group_hash=ghash,
+        received_at=delivery.received_at,
+        now=now,
+    )
+    latest = _group_incident(integration, ghash)
     incident = latest if latest is not None and latest.is_open else None
-    rows: list[Alert] = []
-    fired: list[Alert] = []
-    resolved: list[Alert] = []
-    new = 0
-    for p in parsed:
-        old = existing.get((p.fingerprint, p.starts_at))
-        row = Alert(
-            integration=integration,
-            fingerprint=p.fingerprint,
-            starts_at=p.starts_at,
-            ends_at=p.ends_at,
-            status=p.status,
-            labels=p.labels,
-            annotations=p.annotations,
-            generator_url=p.generator_url,
-            group_hash=old.group_hash if old else ghash,
-            first_seen_at=old.first_seen_at if old else now,
-            last_seen_at=now,
-            times_seen=old.times_seen + 1 if old else 1,
-            incident_id=old.incident_id if old else None,
-        )
-        was_firing = old.status == AlertStatus.FIRING if old else None
-        if old is None:
-            new += 1
-            if p.is_firing:
-                fired.append(row)
-        elif was_firing and not p.is_firing:
-            resolved.append(row)
-        elif (
-            not was_firing
-            and p.is_firing
-            and (old.ends_at is None or delivery.received_at > old.ends_at)
-        ):
-            fired.append(row)  # resolved (quiet period, Prometheus restart), then firing again
-        elif not was_firing:
-            # A repeated resolve keeps the first end; a firing report received before that
-            # end is older news (a retry processed out of order) and must not undo it.
-            row.status, row.ends_at = old.status, old.ends_at
-        rows.append(row)
+    fired, unseen = matched.fired, matched.unseen_resolved
 
     # A ticket-level burn alert of Keel's own rules is recorded, never an incident (not
     # paged); page-level ones join their SLO's open burn incident if another path opened it.
-    tickets = {id(row) for row in rows if burns.is_ticket_burn_alert(row.labels)}
+    tickets = {id(row) for row in matched.rows if burns.is_ticket_burn_alert(row.labels)}
     fired = [row for row in fired if id(row) not in tickets]
+    unseen = [row for row in unseen if id(row) not in tickets]
     if incident is None and fired:
         incident = burn_incident_to_join(labels=[row.labels for row in fired])
     opened = None
@@ -417,23 +433,38 @@ def _apply_notification(
         opened = incident
         extra_entries.append(opened_entry)
         incident_changed_on_commit(incident.pk, "opened")
-    elif incident is not None and fired:
-        _start_earlier_if_needed(incident, fired, actor=actor, now=now)
-        _raise_severity_if_needed(incident, fired, actor=actor, now=now)
+    elif incident is not None and (fired or matched.started_earlier or unseen):
+        _start_earlier_if_needed(
+            incident, [*fired, *matched.started_earlier, *unseen], actor=actor, now=now
+        )
+        if fired:
+            _raise_severity_if_needed(incident, fired, actor=actor, now=now)
+    joining = {id(row) for row in [*fired, *unseen]}
     if incident is not None:
-        joining = {id(row) for row in fired}
-        for row in rows:
+        for row in matched.rows:
             if (row.incident_id is None and id(row) not in tickets) or id(row) in joining:
                 row.incident = incident
-    Alert.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["integration", "fingerprint", "starts_at"],
-        update_fields=_ALERT_UPDATE_FIELDS,
-    )
+    elif unseen:
+        # Only resolves, of alerts never seen firing, and no open incident to join.
+        unseen_incident, entries = _open_unseen_incident(
+            integration=integration,
+            notification=notification,
+            group_hash=ghash,
+            alerts=unseen,
+            delivery=delivery,
+            previous=latest,
+            actor=actor,
+        )
+        extra_entries += entries
+        for row in matched.rows:
+            if row.incident_id is None and id(row) not in tickets:
+                row.incident = unseen_incident
+        opened = unseen_incident
+    alert_instances.save(matched)
     _record_alert_changes(
         fired=fired,
-        resolved=resolved,
+        resolved=matched.resolved,
+        unseen=unseen,
         actor=actor,
         now=now,
         opened=opened,
@@ -442,93 +473,17 @@ def _apply_notification(
     )
     if incident is not None and burns.burn_alert_slos([row.labels for row in fired]):
         slo_burn_incident_link(incident_id=incident.pk)  # before any evaluation can open one
+    result_incident = incident or opened
     return {
-        "alerts": len(parsed),
-        "new": new,
+        "alerts": len(notification.alerts),
+        "new": len(matched.new),
         "fired": len(fired),
-        "resolved": len(resolved),
+        "resolved": len(matched.resolved),
+        "resolved_unseen": len(unseen),
         "truncated_alerts": notification.truncated_alerts,
-        "incident": incident.number if incident else None,
+        "incident": result_incident.number if result_incident else None,
         "opened": opened is not None,
     }
-
-
-def delivery_process(*, delivery_id: int, at: datetime | None = None) -> Delivery | None:
-    """Group a stored delivery's alerts into incidents; a processed delivery is left alone.
-
-    Database errors that may pass (lost connection, deadlock) propagate so the task can
-    retry; anything else marks the delivery failed with the error, for the sweep or an
-    admin to replay.
-    """
-    now = at or timezone.now()
-    try:
-        with transaction.atomic():
-            delivery = (
-                # of=("self",): lock the delivery row only. Locking the joined integration
-                # row too would block every webhook INSERT (its foreign-key check) and every
-                # other worker of that integration until this transaction ends.
-                Delivery.objects.select_for_update(of=("self",))
-                .select_related("integration")
-                .filter(pk=delivery_id)
-                .first()
-            )
-            if delivery is None or delivery.state == DeliveryState.PROCESSED:
-                return delivery
-            delivery.attempts += 1
-            try:
-                notification = alertmanager.parse(delivery.body)
-            except alertmanager.PayloadError as exc:
-                delivery.state = DeliveryState.FAILED
-                delivery.error = str(exc)
-                delivery.attempts = MAX_ATTEMPTS  # the same body will never parse
-            else:
-                delivery.outcome = _apply_notification(delivery, notification, now)
-                delivery.state = DeliveryState.PROCESSED
-                delivery.error = ""
-            delivery.processed_at = now
-            delivery.save(update_fields=["state", "attempts", "outcome", "error", "processed_at"])
-            return delivery
-    except (OperationalError, InterfaceError, IntegrityError):
-        raise  # may pass (lost connection, deadlock, a concurrent reopen): the task retries
-    except Exception as exc:
-        logger.exception("delivery %s failed", delivery_id)
-        Delivery.objects.filter(pk=delivery_id).update(
-            state=DeliveryState.FAILED,
-            attempts=F("attempts") + 1,
-            error=f"{type(exc).__name__}: {exc}"[:4000],
-            processed_at=now,
-        )
-        return Delivery.objects.filter(pk=delivery_id).first()
-
-
-@transaction.atomic
-def delivery_replay(*, delivery: Delivery, actor: Actor) -> Delivery:
-    """Process a failed delivery again (after a fix, or once its cause has passed)."""
-    actor.require(Role.ADMIN)
-    delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
-    if delivery.state == DeliveryState.PROCESSED:
-        raise IncidentError(f"Delivery {delivery.pk} was processed already; nothing to replay.")
-    delivery.state = DeliveryState.RECEIVED
-    delivery.attempts = 0
-    delivery.error = ""
-    delivery.save(update_fields=["state", "attempts", "error"])
-    transaction.on_commit(lambda: enqueue_delivery(delivery.pk))
-    return delivery
-
-
-def deliveries_requeue(*, at: datetime | None = None, limit: int = 5000) -> int:
-    """Enqueue deliveries left unprocessed (broker down, worker lost) or failed too few times."""
-    cutoff = (at or timezone.now()) - timedelta(seconds=settings.KEEL_REQUEUE_AFTER_SECONDS)
-    ids = list(
-        Delivery.objects.filter(
-            Q(state=DeliveryState.RECEIVED)
-            | Q(state=DeliveryState.FAILED, attempts__lt=MAX_ATTEMPTS),
-            received_at__lt=cutoff,
-        )
-        .order_by("received_at")
-        .values_list("pk", flat=True)[:limit]
-    )
-    return sum(enqueue_delivery(pk) for pk in ids)
 
 
 def alerts_resolve_quiet(*, at: datetime | None = None) -> int:
@@ -547,7 +502,7 @@ def alerts_resolve_quiet(*, at: datetime | None = None) -> int:
         )
         for ghash in stale.order_by().values_list("group_hash", flat=True).distinct():
             with transaction.atomic():
-                _lock_group(integration.pk, ghash)
+                lock_group(integration.pk, ghash)
                 rows = list(stale.filter(group_hash=ghash).select_for_update())
                 for row in rows:
                     row.status = AlertStatus.RESOLVED

@@ -13,7 +13,7 @@ from ..actors import Actor
 from ..errors import IncidentError
 from ..forms import IntegrationForm
 from ..models import Delivery, Integration
-from ..selectors import delivery_list, integration_list
+from ..selectors import deliveries_failed, delivery_list, integration_list
 from .common import attach_error, html_not_found
 
 NEW_TOKEN_KEY = "keel_new_integration_token"
@@ -84,6 +84,7 @@ def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
     new = request.session.pop(NEW_TOKEN_KEY, None)
     token = new["token"] if new and new.get("integration") == integration.pk else None
     deliveries = list(delivery_list(user=request.user, integration=integration)[:RECENT_DELIVERIES])
+    failed = deliveries_failed(user=request.user, integration=integration)
     return render(
         request,
         "incidents/integration_detail.html",
@@ -92,6 +93,8 @@ def integration_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "token": token,
             "receiver_yaml": receiver_yaml(token) if token else None,
             "deliveries": deliveries,
+            "failed_deliveries": list(failed[:RECENT_DELIVERIES]),
+            "failed_total": failed.count(),
             "webhook_url": settings.KEEL_BASE_URL.rstrip("/") + reverse("alertmanager-webhook"),
         },
     )
@@ -137,4 +140,20 @@ def delivery_replay(request: HttpRequest, pk: int, delivery_id: int) -> HttpResp
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Delivery {delivery.pk} queued for processing again.")
+    return redirect("ui:integration-detail", pk=integration.pk)
+
+
+@html_not_found
+@login_required
+@require_POST
+def deliveries_replay_failed(request: HttpRequest, pk: int) -> HttpResponse:
+    integration = _get(request, pk)
+    count = services.deliveries_replay_failed(integration=integration, actor=Actor.of(request.user))
+    if count:
+        messages.success(
+            request,
+            f"{count} failed deliver{'y' if count == 1 else 'ies'} queued for processing again.",
+        )
+    else:
+        messages.info(request, "No failed delivery to replay.")
     return redirect("ui:integration-detail", pk=integration.pk)

@@ -513,9 +513,11 @@ def test_incident_title_is_cut_to_the_limit():
     long = _notification(common_annotations={"summary": "x" * 1000})
     many_labels = _notification(group_labels={f"label{i:03}": "value" * 5 for i in range(100)})
 
-    assert incident_title(long) == "x" * 300
+    assert incident_title(long) == "x" * 299 + "…"  # the ellipsis says it was cut
     assert len(incident_title(many_labels)) == 300
-    assert incident_title(long, limit=20) == "x" * 20
+    assert incident_title(many_labels).endswith("…")
+    assert incident_title(long, limit=20) == "x" * 19 + "…"
+    assert incident_title(_notification(common_annotations={"summary": "y" * 300})) == "y" * 300
 
 
 def test_incident_title_of_a_real_body_is_its_common_summary():
@@ -715,3 +717,55 @@ def test_any_offset_names_the_same_instant(instant, offset_minutes):
     text = local.strftime("%Y-%m-%dT%H:%M:%S.%f") + f"{sign}{hours:02}:{minutes:02}"
 
     assert alertmanager.parse_timestamp(text, "startsAt") == instant
+
+
+# --- Bounds on what a sender's values become --------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("startsAt", "1969-12-31T23:59:59Z", "alerts[0].startsAt must be between the years"),
+        ("startsAt", "2201-01-01T00:00:00Z", "alerts[0].startsAt must be between the years"),
+        ("startsAt", "9999-12-31T23:59:59.999999999Z", "alerts[0].startsAt must be between"),
+    ],
+)
+def test_dates_outside_keels_range_are_refused_naming_the_field(field, value, message):
+    alert = payloads.alert()
+    alert[field] = value
+
+    with pytest.raises(PayloadError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        parse(_body([alert]))
+
+
+def test_a_resolved_alert_ending_outside_keels_range_is_refused():
+    alert = payloads.alert(status="resolved", ends_at="2300-01-01T00:00:00Z")
+
+    with pytest.raises(PayloadError, match=r"alerts\[0\]\.endsAt must be between the years"):
+        parse(_body([alert]))
+
+
+def test_an_absurd_truncated_alerts_count_is_refused():
+    with pytest.raises(PayloadError, match="truncatedAlerts must be at most"):
+        parse(_body([payloads.alert()], truncatedAlerts=2**63))
+
+
+def test_a_firing_alerts_zero_end_time_is_still_no_end():
+    [alert] = parse(_body([payloads.alert()])).alerts
+
+    assert alert.ends_at is None
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("checkout", "checkout"),
+        ("  checkout  ", "checkout"),
+        ("x" * 200, "x" * 200),
+        ("x" * 201, "x" * 199 + "…"),
+        ("é" * 5000, "é" * 199 + "…"),
+    ],
+)
+def test_service_names_from_labels_fit_the_catalog(value, expected):
+    assert alertmanager.service_name(value) == expected
+    assert len(alertmanager.service_name(value)) <= alertmanager.SERVICE_NAME_MAX

@@ -413,3 +413,57 @@ def test_documented_receiver_config_passes_amtool(tmp_path):
         [AMTOOL, "check-config", str(config)], capture_output=True, text=True, timeout=30
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+@needs_alertmanager
+def test_an_alert_a_relay_reposts_at_millisecond_precision_stays_one_alert_and_resolves(
+    keel_url, start_alertmanager, integration_and_token
+):
+    """Alertmanager's webhook carries the start to the microsecond, its own API shows it to
+    the millisecond, and a relay (or an Alertmanager-compatible sender) posts what the API
+    shows. Keel keeps one alert per fingerprint while it fires, so Alertmanager's resolve
+    ends it and the incident moves on."""
+    integration, token = integration_and_token
+    am = start_alertmanager(_config(_receiver_config("keel", keel_url, token)))
+    started = (datetime.now(UTC) - timedelta(minutes=1)).replace(microsecond=123456)
+    am.push([_alert("web-1:9100", started)])
+    incident = _wait_for(
+        lambda: Incident.objects.filter(integration=integration, alerts__isnull=False).first(),
+        "an incident from the firing alert",
+        am,
+    )
+    assert Alert.objects.get().starts_at == started
+
+    status, raw = _http("GET", f"{am.url}/api/v2/alerts")
+    assert status == 200
+    [shown] = json.loads(raw)
+    assert shown["startsAt"].endswith(".123Z"), shown["startsAt"]  # milliseconds
+    webhook = json.loads(Delivery.objects.filter(integration=integration).first().body)
+    relayed = {
+        **webhook,
+        "alerts": [
+            {
+                "status": "firing",
+                "labels": shown["labels"],
+                "annotations": shown["annotations"],
+                "startsAt": shown["startsAt"],
+                "endsAt": "0001-01-01T00:00:00Z",
+                "generatorURL": shown["generatorURL"],
+                "fingerprint": shown["fingerprint"],
+            }
+        ],
+    }
+    status, _ = _http("POST", keel_url, relayed, {"Authorization": f"Bearer {token}"})
+    assert status == 200
+    assert Alert.objects.filter(status=AlertStatus.FIRING).count() == 1  # before: two
+    assert Alert.objects.get().starts_at == started.replace(microsecond=123000)  # earliest
+
+    am.push([_alert("web-1:9100", started, datetime.now(UTC) - timedelta(seconds=1))])
+
+    def monitoring():
+        incident.refresh_from_db()
+        return incident.status == Status.MONITORING
+
+    _wait_for(monitoring, "Alertmanager's resolve to end the one alert", am)
+    assert set(Alert.objects.values_list("status", flat=True)) == {AlertStatus.RESOLVED}
+    assert incident.timeline.filter(kind=EntryKind.ALERT_FIRED).count() == 1

@@ -8,6 +8,7 @@ import pytest
 from incidents.actors import Actor
 from incidents.choices import DeliveryState, EntryKind, Kind, ResolvePolicy, Severity, Status
 from incidents.models import Alert, Delivery, Incident, TimelineEntry
+from incidents.models.delivery import MAX_ATTEMPTS
 from incidents.services import (
     alerts_resolve_quiet,
     deliveries_requeue,
@@ -16,7 +17,6 @@ from incidents.services import (
     incident_resolve,
     integration_create,
 )
-from incidents.services.ingestion import MAX_ATTEMPTS
 from slos.models import Service
 from tests.incidents import payloads
 from tests.incidents.factories import ServiceFactory
@@ -111,6 +111,7 @@ def test_a_group_with_two_firing_alerts_opens_one_incident(integration, checkout
         "new": 2,
         "fired": 2,
         "resolved": 0,
+        "resolved_unseen": 0,
         "truncated_alerts": 0,
         "incident": incident.number,
         "opened": True,
@@ -482,17 +483,58 @@ def test_a_fingerprint_firing_again_after_its_incident_resolved_opens_a_new_one(
     ]
 
 
-def test_a_late_resolve_for_an_alert_never_seen_opens_no_incident(integration):
+def test_a_resolve_for_an_alert_never_seen_firing_records_a_resolved_incident(
+    integration, checkout, monkeypatch
+):
+    # The firing notification was lost on the way (Alertmanager does not retry it once
+    # the group resolved): the history and the metrics still hold the alert, nobody is paged.
+    from incidents.services import ingestion
+
+    announced: list[str] = []
+    monkeypatch.setattr(
+        ingestion, "incident_changed_on_commit", lambda pk, change: announced.append(change)
+    )
+
     delivery = deliver(integration, [_resolved(A)])
 
-    assert not Incident.objects.exists()
-    assert not TimelineEntry.objects.exists()
+    incident = Incident.objects.get()
+    assert incident.status == Status.RESOLVED
+    assert incident.kind == Kind.ALERT
+    assert incident.started_at == datetime(2026, 11, 21, 16, 25, 35, 169831, tzinfo=UTC)
+    assert incident.resolved_at == datetime(2026, 11, 21, 16, 45, tzinfo=UTC)
+    assert incident.detected_at == T0
+    assert incident.title == "5xx rate above threshold"
+    assert list(incident.services.all()) == [checkout]
+    assert sorted(entry_kinds(incident)) == sorted(
+        [EntryKind.ALERT_FIRED, EntryKind.ALERT_RESOLVED, EntryKind.OPENED, EntryKind.RESOLVED]
+    )
+    opened = incident.timeline.get(kind=EntryKind.OPENED)
+    assert "first heard of when it resolved" in opened.text
+    assert "nobody was paged" in opened.text
     assert delivery.state == DeliveryState.PROCESSED
-    assert delivery.outcome["opened"] is False
-    assert delivery.outcome["incident"] is None
+    assert delivery.outcome["opened"] is True
+    assert delivery.outcome["incident"] == incident.number
+    assert delivery.outcome["resolved_unseen"] == 1
     alert = Alert.objects.get()
     assert alert.status == "resolved"
-    assert alert.incident is None
+    assert alert.incident == incident
+    # Announced as resolved (budget impact, postmortem), never as opened: paging starts
+    # only on "opened".
+    assert announced == ["resolved"]
+
+
+def test_a_resolve_for_an_alert_never_seen_joins_the_groups_open_incident(integration):
+    deliver(integration, [_firing(A)])
+
+    deliver(
+        integration, [_firing(A), _resolved(B, starts_at=STARTS_B)], at=T0 + timedelta(minutes=1)
+    )
+
+    incident = Incident.objects.get()
+    assert incident.status == Status.INVESTIGATING  # A still fires
+    assert Alert.objects.get(fingerprint=B).incident == incident
+    kinds = [e.kind for e in incident.timeline.filter(data__fingerprint=B).order_by("at", "id")]
+    assert kinds == [EntryKind.ALERT_FIRED, EntryKind.ALERT_RESOLVED]
 
 
 def test_a_late_resolve_after_the_incident_was_resolved_by_hand_is_noted_there(integration):

@@ -453,6 +453,15 @@ def test_reopen_is_refused_while_a_newer_incident_of_the_alert_group_is_open(
     first = _process(integration, firing, T0)
     older = Incident.objects.get(number=first.outcome["incident"])
     services.incident_resolve(incident=older, actor=Actor.of(responder), at=minutes(10))
+    ended = payloads.notification(
+        [
+            payloads.alert(
+                starts_at="2026-03-02T08:50:00Z", status="resolved", ends_at="2026-03-02T09:10:00Z"
+            )
+        ]
+    )
+    _process(integration, ended, minutes(20))
+    # The same alert firing again after it resolved: a new instance, and a new incident.
     refired = payloads.notification([payloads.alert(starts_at="2026-03-02T09:30:00Z")])
     second = _process(integration, refired, minutes(35))
     newer = Incident.objects.get(number=second.outcome["incident"])
