@@ -122,7 +122,8 @@ def test_one_burn_has_one_open_incident_whichever_path_reports_it(
     assert second.previous == first
     assert f"It follows {first.reference}." in second.timeline.get(kind="declared").text
 
-    # A second burst: Alertmanager's alert fires again with a new start.
+    # The first alert resolves, then a second burst fires it again with a new start.
+    deliver(token, [_burn_alert("page", status="resolved", ends_at=NOW + timedelta(minutes=1))])
     again = _burn_alert("page")
     again["startsAt"] = payloads.ts(NOW + timedelta(minutes=2))
     deliver(token, [again])
