@@ -2,9 +2,7 @@
 debits, tier changes. Delivered by email and a generic JSON webhook (Slack-compatible
 `text`), and readable at /slos/report/."""
 
-import json
 import logging
-import urllib.request
 from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +11,8 @@ from django.conf import settings
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from core import outbound
 
 from .models import SLO, IncidentImpact, WeeklyReport
 
@@ -129,15 +129,14 @@ def weekly_report_send(*, at: datetime) -> WeeklyReport | None:
         )
     url = settings.KEEL_SLO_REPORT_WEBHOOK_URL
     if url:
-        body = json.dumps({"text": text, "report": report}).encode()
-        request = urllib.request.Request(  # noqa: S310 - an admin-configured URL
-            url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-        )
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-                response.read()
-        except OSError:
-            logger.exception("weekly SLO report: webhook %s failed", url)
+            response = outbound.post_json(
+                url, {"text": text, "report": report}, **outbound.configured_options()
+            )
+            if not response.ok:
+                logger.error("weekly SLO report: the webhook answered HTTP %s", response.status)
+        except outbound.OutboundError as exc:
+            logger.error("weekly SLO report: webhook not delivered: %s", exc.message)
     return record
 
 
