@@ -98,30 +98,48 @@ def _addresses(target: Target, allow: Allowlist) -> list[Address]:
     return addresses
 
 
+def _open(address: Address, port: int, timeout: Any, source_address: Any) -> socket.socket:
+    """A TCP connection to the checked address itself: no lookup of any kind."""
+    family = socket.AF_INET6 if address.version == 6 else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        if timeout is not None:
+            sock.settimeout(timeout)
+        if source_address:
+            sock.bind(source_address)
+        sock.connect((str(address), port))
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
 class _PinnedHTTPConnection(http.client.HTTPConnection):
     """Connects to the checked address, not to what the host name resolves to now."""
 
     def __init__(self, host: str, port: int, *, address: Address, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout)
-        self._pinned = str(address)
+        self._pinned = address
         self._create_connection = self._connect_pinned
 
     def _connect_pinned(
         self, address: tuple[str, int], timeout: Any = None, source_address: Any = None
     ) -> socket.socket:
-        return socket.create_connection((self._pinned, address[1]), timeout, source_address)
+        return _open(self._pinned, address[1], timeout, source_address)
 
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
+    """The same over TLS: SNI and the certificate check use the host name."""
+
     def __init__(self, host: str, port: int, *, address: Address, timeout: float) -> None:
         super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
-        self._pinned = str(address)
+        self._pinned = address
         self._create_connection = self._connect_pinned
 
     def _connect_pinned(
         self, address: tuple[str, int], timeout: Any = None, source_address: Any = None
     ) -> socket.socket:
-        return socket.create_connection((self._pinned, address[1]), timeout, source_address)
+        return _open(self._pinned, address[1], timeout, source_address)
 
 
 def _unreachable(timeout: float) -> OutboundFailed:
