@@ -4,7 +4,6 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -50,18 +49,12 @@ def _check_address(kind: str, address: str) -> str:
         except ValidationError as exc:
             raise OncallError(f"{address!r} is not an email address.", field="address") from exc
     elif kind == Channel.WEBHOOK:
-        parts = urlsplit(address)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise OncallError(
-                "A webhook is an http(s) URL, e.g. https://hooks.slack.com/services/…",
-                field="address",
-            )
-        if parts.scheme == "http" and not settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP:
-            raise OncallError("Webhook URLs must use https.", field="address")
         try:
-            check_url(address, configured_allowlist())
+            target = check_url(address, configured_allowlist())
         except Refused as exc:
             raise OncallError(exc.message, field="address") from exc
+        if target.scheme == "http" and not settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP:
+            raise OncallError("Webhook URLs must use https.", field="address")
     else:
         raise OncallError(f"Contact methods are {', '.join(Channel.values)}.", field="kind")
     return address

@@ -178,3 +178,12 @@ def test_a_reminders_error_is_hidden_from_other_viewers(
     url = reverse("oncall:handoff", args=[handoff.pk])
     assert "loopback" not in logged_in(viewer).get(url).content.decode()
     assert "loopback" in logged_in(handoff.incoming).get(url).content.decode()
+
+
+@pytest.mark.parametrize("address", ["http://[::1/hook", "https://hooks.example.com:99999/x"])
+def test_a_malformed_webhook_url_gets_a_message_not_a_server_error(ann, address):
+    answer = client_for(ann).post(
+        "/api/v1/oncall/contact-methods/", {"kind": "webhook", "address": address}, format="json"
+    )
+    assert answer.status_code == 400
+    assert "not a valid URL" in answer.json()["message"]
