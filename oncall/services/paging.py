@@ -15,7 +15,6 @@ from django.urls import reverse
 
 from accounts.roles import Role, role_of
 from core import outbound
-from core.outbound import configured_allowlist, configured_options
 from core.outbound_policy import Refused, check_url
 
 from ..choices import Channel, PageStatus
@@ -50,7 +49,7 @@ def _check_address(kind: str, address: str) -> str:
             raise OncallError(f"{address!r} is not an email address.", field="address") from exc
     elif kind == Channel.WEBHOOK:
         try:
-            target = check_url(address, configured_allowlist())
+            target = check_url(address, outbound.configured_allowlist())
         except Refused as exc:
             raise OncallError(exc.message, field="address") from exc
         if target.scheme == "http" and not settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP:
@@ -158,7 +157,8 @@ class DeliveryRefused(Exception):
 
 
 def _post_webhook(url: str, payload: dict[str, Any]) -> int:
-    options = {**configured_options(), "timeout": settings.KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS}
+    options = outbound.configured_options()
+    options["timeout"] = settings.KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS
     try:
         response = outbound.post_json(
             url, payload, headers={"User-Agent": "Keel-Pager/1"}, **options
