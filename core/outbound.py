@@ -131,8 +131,18 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     """The same over TLS: SNI and the certificate check use the host name."""
 
-    def __init__(self, host: str, port: int, *, address: Address, timeout: float) -> None:
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        *,
+        address: Address,
+        timeout: float,
+        context: ssl.SSLContext | None = None,
+    ) -> None:
+        super().__init__(
+            host, port, timeout=timeout, context=context or ssl.create_default_context()
+        )
         self._pinned = address
         self._create_connection = self._connect_pinned
 
@@ -203,10 +213,12 @@ def send(
     allow: Allowlist,
     timeout: float = DEFAULT_TIMEOUT_SECONDS,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    tls_context: ssl.SSLContext | None = None,
 ) -> Response:
     """Send one request; the answer, whatever its status (3xx included: redirects are not
     followed). OutboundRefused before any connection when the URL is not allowed,
-    OutboundFailed when no HTTP answer came."""
+    OutboundFailed when no HTTP answer came. `tls_context` replaces the system's trust
+    store (a private CA)."""
     try:
         target = check_url(url, allow)
         addresses = _addresses(target, allow)
@@ -215,11 +227,16 @@ def send(
     parts = urlsplit(url.strip())
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     all_headers = {"User-Agent": USER_AGENT, **(headers or {})}
-    kind = _PinnedHTTPSConnection if target.scheme == "https" else _PinnedHTTPConnection
     host = target.host.encode("idna").decode("ascii")
     last: OutboundFailed | None = None
     for address in addresses:
-        connection = kind(host, target.port, address=address, timeout=timeout)
+        connection: http.client.HTTPConnection
+        if target.scheme == "https":
+            connection = _PinnedHTTPSConnection(
+                host, target.port, address=address, timeout=timeout, context=tls_context
+            )
+        else:
+            connection = _PinnedHTTPConnection(host, target.port, address=address, timeout=timeout)
         try:
             return _exchange(connection, method, path, body, all_headers, timeout, max_bytes)
         except OutboundFailed as exc:

@@ -145,3 +145,61 @@ def test_proxies_from_the_environment_are_not_used(monkeypatch):
     with webhook_catcher() as catcher:
         response = post_json(catcher.url, PAYLOAD, allow=LOOPBACK)
     assert response.status == 200 and catcher.bodies == [PAYLOAD]
+
+
+@pytest.fixture
+def tls_catcher(tmp_path):
+    """An HTTPS server on 127.0.0.1 whose self-signed certificate names only
+    hooks.corp.example; it records the server name (SNI) each client asks for."""
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=hooks.corp.example", "-addext", "subjectAltName=DNS:hooks.corp.example",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    names: list[str | None] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *args):
+            pass
+
+    server_context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_context.load_cert_chain(cert, key)
+    server_context.sni_callback = lambda sock, name, ctx: names.append(name)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.socket = server_context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server.server_address[1], ssl.create_default_context(cafile=str(cert)), names
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_tls_goes_to_the_checked_address_with_the_host_name_for_sni_and_certificate(
+    monkeypatch, tls_catcher
+):
+    port, trust, names = tls_catcher
+    monkeypatch.setattr(outbound, "resolve", lambda host, port: ["127.0.0.1"])
+    allow = Allowlist.parse(["hooks.corp.example"])
+    response = post_json(
+        f"https://hooks.corp.example:{port}/x", PAYLOAD, allow=allow, tls_context=trust
+    )
+    assert response.status == 200
+    assert names == ["hooks.corp.example"]
+    # The certificate does not name the address, so the same server by address fails.
+    with pytest.raises(OutboundFailed, match="TLS certificate was not accepted"):
+        post_json(f"https://127.0.0.1:{port}/x", PAYLOAD, allow=LOOPBACK, tls_context=trust)
