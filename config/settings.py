@@ -303,7 +303,7 @@ KEEL_PAGE_WEBHOOK_ALLOW_HTTP = env.bool("KEEL_PAGE_WEBHOOK_ALLOW_HTTP", default=
 # Outbound requests (webhooks): loopback, private, link-local, metadata and other
 # non-public addresses are refused unless listed here (comma-separated CIDRs, addresses or
 # host names; ".corp.example" allows a whole domain), e.g. for on-premises chat servers.
-KEEL_OUTBOUND_ALLOW = env.list("KEEL_OUTBOUND_ALLOW", default=[])
+KEEL_OUTBOUND_ALLOW = [e.strip() for e in env.list("KEEL_OUTBOUND_ALLOW", default=[]) if e.strip()]
 KEEL_OUTBOUND_TIMEOUT_SECONDS = env.float("KEEL_OUTBOUND_TIMEOUT_SECONDS", default=10.0)
 KEEL_OUTBOUND_MAX_RESPONSE_BYTES = env.int("KEEL_OUTBOUND_MAX_RESPONSE_BYTES", default=65536)
 try:
