@@ -3,6 +3,9 @@
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
+
+from core.outbound_policy import Allowlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -308,6 +311,16 @@ KEEL_PAGE_MAX_ATTEMPTS = env.int("KEEL_PAGE_MAX_ATTEMPTS", default=4)
 KEEL_PAGE_RETRY_BASE_SECONDS = env.float("KEEL_PAGE_RETRY_BASE_SECONDS", default=30.0)
 KEEL_PAGE_ACK_LINK_MAX_AGE_SECONDS = env.int("KEEL_PAGE_ACK_LINK_MAX_AGE_SECONDS", default=86400)
 KEEL_PAGE_WEBHOOK_ALLOW_HTTP = env.bool("KEEL_PAGE_WEBHOOK_ALLOW_HTTP", default=DEBUG)
+# Outbound requests (webhooks): loopback, private, link-local, metadata and other
+# non-public addresses are refused unless listed here (comma-separated CIDRs, addresses or
+# host names; ".corp.example" allows a whole domain), e.g. for on-premises chat servers.
+KEEL_OUTBOUND_ALLOW = [e.strip() for e in env.list("KEEL_OUTBOUND_ALLOW", default=[]) if e.strip()]
+KEEL_OUTBOUND_TIMEOUT_SECONDS = env.float("KEEL_OUTBOUND_TIMEOUT_SECONDS", default=10.0)
+KEEL_OUTBOUND_MAX_RESPONSE_BYTES = env.int("KEEL_OUTBOUND_MAX_RESPONSE_BYTES", default=65536)
+try:
+    Allowlist.parse(KEEL_OUTBOUND_ALLOW)
+except ValueError as _bad_entry:
+    raise ImproperlyConfigured(f"KEEL_OUTBOUND_ALLOW: {_bad_entry}") from None
 # Handoffs: how long before a shift change the incoming person is reminded.
 KEEL_HANDOFF_REMIND_BEFORE_MINUTES = env.int("KEEL_HANDOFF_REMIND_BEFORE_MINUTES", default=60)
 

@@ -279,5 +279,16 @@ def can_respond(user: Any) -> bool:
     return role_of(user) >= Role.RESPONDER
 
 
+def delivery_error_for(user: Any, *, owner_id: int | None, error: str) -> str:
+    """A page's or reminder's delivery error as `user` may see it: the person paged and
+    responders and up see it; to other viewers it is hidden (it would tell them how
+    someone's webhook answers)."""
+    if not error or user is None or not getattr(user, "is_authenticated", False):
+        return ""
+    if user.pk == owner_id or role_of(user) >= Role.RESPONDER:
+        return error
+    return ""
+
+
 def users_by_id(ids: Iterable[int]) -> dict[int, Any]:
     return {u.pk: u for u in get_user_model().objects.filter(pk__in=list(ids))}

@@ -493,6 +493,7 @@ def mine(request: HttpRequest) -> HttpResponse:
             "handoffs": selectors.handoff_list(user=request.user).filter(incoming=me)[:10],
             "handoffs_out": selectors.handoff_list(user=request.user).filter(outgoing=me)[:10],
             "methods": ContactMethod.objects.filter(user=me),
+            "can_add_methods": selectors.can_respond(me),
             "feeds": CalendarFeed.objects.filter(user=me, revoked_at__isnull=True),
             "new_feed_url": request.session.pop("oncall_new_feed_url", None),
             "form": form,
@@ -596,11 +597,21 @@ def handoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "report": reports.handoff_report(handoff),
             "form": form,
             "zone": handoff.schedule.time_zone,
-            "reminders": handoff.reminders.select_related("contact_method").order_by("id"),
+            "reminders": _reminders_shown(request, handoff),
             "can_write_notes": can_write_notes,
         },
         status=status,
     )
+
+
+def _reminders_shown(request: HttpRequest, handoff: Any) -> list[Any]:
+    """The handoff's webhook reminders, their delivery errors hidden from other viewers."""
+    reminders = list(handoff.reminders.select_related("contact_method").order_by("id"))
+    for reminder in reminders:
+        reminder.shown_error = selectors.delivery_error_for(
+            request.user, owner_id=reminder.contact_method.user_id, error=reminder.last_error
+        )
+    return reminders
 
 
 @login_required

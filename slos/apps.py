@@ -11,3 +11,9 @@ class SlosConfig(AppConfig):
         from .receivers import incident_changed as on_incident_changed
 
         incident_changed.connect(on_incident_changed, dispatch_uid="slos-budget-impact")
+
+        from django.core import checks
+
+        from .checks import report_webhook_allowed
+
+        checks.register(report_webhook_allowed)

@@ -2,37 +2,46 @@
 beat while it fails, and marked failed (with the error, on the report page and in the log)
 after `KEEL_SLO_REPORT_WEBHOOK_ATTEMPTS` attempts."""
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from datetime import datetime, timedelta
+from http import HTTPStatus
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+
+from core import outbound
 
 from .models import WebhookState, WeeklyReport
 
 logger = logging.getLogger(__name__)
 
 
-def _post(url: str, body: bytes) -> None:
-    request = urllib.request.Request(  # noqa: S310 - an admin-configured URL
-        url, data=body, headers={"Content-Type": "application/json"}, method="POST"
-    )
-    with urllib.request.urlopen(  # noqa: S310
-        request, timeout=settings.KEEL_SLO_REPORT_WEBHOOK_TIMEOUT_SECONDS
-    ) as response:
-        response.read()
+class _Rejected(Exception):
+    """The webhook answered, but not with a 2xx."""
+
+
+def _post(url: str, payload: dict[str, Any]) -> None:
+    """Through Keel's one outbound client: no private or metadata address unless
+    KEEL_OUTBOUND_ALLOW lists it, no redirects, bounded reads."""
+    options = {
+        **outbound.configured_options(),
+        "timeout": float(settings.KEEL_SLO_REPORT_WEBHOOK_TIMEOUT_SECONDS),
+    }
+    response = outbound.post_json(url, payload, **options)
+    if not response.ok:
+        try:
+            phrase = HTTPStatus(response.status).phrase
+        except ValueError:
+            phrase = ""
+        raise _Rejected(f"HTTP {response.status} {phrase}".strip())
 
 
 def _error_text(error: Exception) -> str:
-    if isinstance(error, urllib.error.HTTPError):
-        return f"HTTP {error.code} {error.reason}"
-    if isinstance(error, urllib.error.URLError):
-        return f"unreachable: {error.reason}"
-    return f"{type(error).__name__}: {error}"
+    if isinstance(error, outbound.OutboundError):
+        return error.message
+    return str(error) if isinstance(error, _Rejected) else f"{type(error).__name__}: {error}"
 
 
 def report_webhook_schedule(*, report: WeeklyReport, at: datetime) -> None:
@@ -61,16 +70,17 @@ def report_webhook_deliver(*, report_id: int, at: datetime | None = None) -> Wee
         )
         if report is None:
             return None
-        body = json.dumps({"text": report.text, "report": report.body}).encode()
+        payload = {"text": report.text, "report": report.body}
         report.webhook_attempts += 1
         fields = ["webhook_attempts", "webhook_state", "webhook_error", "webhook_next_at"]
         try:
             if not url:
                 raise ValueError("no webhook URL is configured any more")
-            _post(url, body)
-        except (OSError, ValueError) as error:
+            _post(url, payload)
+        except (outbound.OutboundError, _Rejected, ValueError) as error:
             report.webhook_error = _error_text(error)
-            if report.webhook_attempts >= settings.KEEL_SLO_REPORT_WEBHOOK_ATTEMPTS:
+            refused = isinstance(error, outbound.OutboundRefused)  # not worth retrying
+            if refused or report.webhook_attempts >= settings.KEEL_SLO_REPORT_WEBHOOK_ATTEMPTS:
                 report.webhook_state, report.webhook_next_at = WebhookState.FAILED, None
                 logger.error(
                     "weekly SLO report of %s: webhook failed after %s attempts: %s",

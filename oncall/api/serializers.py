@@ -382,6 +382,9 @@ class PageSerializer(serializers.ModelSerializer):
     incident = serializers.CharField(source="incident.reference", read_only=True)
     user: Any = serializers.SlugRelatedField(slug_field="username", read_only=True)
     step = serializers.SerializerMethodField()
+    last_error = serializers.SerializerMethodField(
+        help_text="Why delivery failed; shown to the person paged and to responders."
+    )
 
     class Meta:
         model = Page
@@ -404,6 +407,13 @@ class PageSerializer(serializers.ModelSerializer):
     @extend_schema_field(serializers.IntegerField(allow_null=True))
     def get_step(self, page: Page) -> int | None:
         return page.step_position + 1 if page.step_position is not None else None
+
+    def get_last_error(self, page: Page) -> str:
+        from ..selectors import delivery_error_for
+
+        request = self.context.get("request")
+        user = getattr(request, "user", None)
+        return delivery_error_for(user, owner_id=page.user_id, error=page.last_error)
 
 
 class HandoffSerializer(serializers.ModelSerializer):

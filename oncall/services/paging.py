@@ -1,13 +1,9 @@
 """Contact methods, page delivery (email, webhook) and the signed acknowledge link."""
 
-import json
 import logging
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core import signing
@@ -18,6 +14,8 @@ from django.db import transaction
 from django.urls import reverse
 
 from accounts.roles import Role, role_of
+from core import outbound
+from core.outbound_policy import Refused, check_url
 
 from ..choices import Channel, PageStatus
 from ..errors import OncallError
@@ -35,6 +33,13 @@ def _may_edit_contacts(user: Any, owner: Any) -> None:
     require(user, Role.ADMIN)
 
 
+def _may_add_contacts(user: Any, owner: Any) -> None:
+    """Responders and up add their own ways to be paged (viewers are never paged)."""
+    _may_edit_contacts(user, owner)
+    if user is not None:
+        require(user, Role.RESPONDER)
+
+
 def _check_address(kind: str, address: str) -> str:
     address = address.strip()
     if kind == Channel.EMAIL:
@@ -43,13 +48,11 @@ def _check_address(kind: str, address: str) -> str:
         except ValidationError as exc:
             raise OncallError(f"{address!r} is not an email address.", field="address") from exc
     elif kind == Channel.WEBHOOK:
-        parts = urlsplit(address)
-        if parts.scheme not in ("https", "http") or not parts.hostname:
-            raise OncallError(
-                "A webhook is an http(s) URL, e.g. https://hooks.slack.com/services/…",
-                field="address",
-            )
-        if parts.scheme == "http" and not settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP:
+        try:
+            target = check_url(address, outbound.configured_allowlist())
+        except Refused as exc:
+            raise OncallError(exc.message, field="address") from exc
+        if target.scheme == "http" and not settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP:
             raise OncallError("Webhook URLs must use https.", field="address")
     else:
         raise OncallError(f"Contact methods are {', '.join(Channel.values)}.", field="kind")
@@ -60,8 +63,8 @@ def _check_address(kind: str, address: str) -> str:
 def contact_method_create(
     *, user: Any, owner: Any, kind: str, address: str, label: str = ""
 ) -> ContactMethod:
-    """Add a way to page `owner`; people manage their own, admins anyone's."""
-    _may_edit_contacts(user, owner)
+    """Add a way to page `owner`; responders manage their own, admins anyone's."""
+    _may_add_contacts(user, owner)
     address = _check_address(kind, address)
     if ContactMethod.objects.filter(user=owner, kind=kind, address=address).exists():
         raise OncallError("That contact method exists already.", field="address")
@@ -149,27 +152,30 @@ class DeliveryFailed(Exception):
     """Sending failed in a way worth retrying."""
 
 
+class DeliveryRefused(Exception):
+    """Not sent, and not worth retrying: the address is not one Keel sends to."""
+
+
 def _post_webhook(url: str, payload: dict[str, Any]) -> int:
-    if urlsplit(url).scheme not in ("https", "http"):
-        raise DeliveryFailed("not an http(s) URL")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url,
-        data=json.dumps(payload).encode(),
-        headers={"Content-Type": "application/json", "User-Agent": "Keel-Pager/1"},
-        method="POST",
-    )
+    options = outbound.configured_options()
+    options["timeout"] = settings.KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS
     try:
-        with urllib.request.urlopen(  # noqa: S310 (scheme checked above)
-            request, timeout=settings.KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS
-        ) as response:
-            return int(response.status)
-    except urllib.error.HTTPError as exc:
-        if exc.code >= 500 or exc.code == 429:
-            raise DeliveryFailed(f"HTTP {exc.code}") from exc
-        return int(exc.code)
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise DeliveryFailed(f"{type(reason).__name__}: {reason}"[:400]) from exc
+        response = outbound.post_json(
+            url, payload, headers={"User-Agent": "Keel-Pager/1"}, **options
+        )
+    except outbound.OutboundRefused as exc:
+        raise DeliveryRefused(exc.message) from exc
+    except outbound.OutboundError as exc:
+        raise DeliveryFailed(exc.message[:400]) from exc
+    if response.status >= 500 or response.status == 429:
+        raise DeliveryFailed(f"HTTP {response.status}")
+    return response.status
+
+
+def _not_retried(status: int) -> str:
+    if 300 <= status < 400:
+        return f"HTTP {status}: the webhook redirects, and Keel does not follow redirects."
+    return f"HTTP {status} (not retried)"
 
 
 def attempt_delivery(
@@ -180,6 +186,8 @@ def attempt_delivery(
     try:
         status, error = send()
         return status, error, False
+    except DeliveryRefused as exc:
+        return PageStatus.FAILED, str(exc)[:400], False
     except Exception as exc:
         if not isinstance(exc, DeliveryFailed):
             logger.exception("%s: unexpected error while sending", what)
@@ -195,7 +203,7 @@ def webhook_status(url: str, payload: dict[str, Any]) -> tuple[str, str]:
     status = _post_webhook(url, payload)
     if 200 <= status < 300:
         return PageStatus.DELIVERED, ""
-    return PageStatus.FAILED, f"HTTP {status} (not retried)"
+    return PageStatus.FAILED, _not_retried(status)
 
 
 def _send(page: Page) -> str:
@@ -224,7 +232,7 @@ def _send(page: Page) -> str:
     status = _post_webhook(method.address, payload)
     if 200 <= status < 300:
         return PageStatus.DELIVERED
-    page.last_error = f"HTTP {status} (not retried)"
+    page.last_error = _not_retried(status)
     return PageStatus.FAILED
 
 

@@ -6,7 +6,13 @@ from django import template
 
 from ..choices import EscalationState
 from ..models import Escalation
-from ..selectors import can_configure, can_respond, page_list_for_incident, schedule_list
+from ..selectors import (
+    can_configure,
+    can_respond,
+    delivery_error_for,
+    page_list_for_incident,
+    schedule_list,
+)
 from ..selectors import oncall_now as oncall_now_rows
 
 register = template.Library()
@@ -49,9 +55,14 @@ def incident_pages(context: template.Context, incident: Any) -> dict[str, Any]:
     )
     request = context.get("request")
     user = getattr(request, "user", None)
+    pages = page_list_for_incident(incident=incident)
+    for page in pages:
+        page.shown_error = delivery_error_for(  # type: ignore[attr-defined]
+            user, owner_id=page.user_id, error=page.last_error
+        )
     return {
         "incident": incident,
-        "pages": page_list_for_incident(incident=incident),
+        "pages": pages,
         "escalations": escalations,
         # An acknowledged incident whose restarted escalation is still running (it
         # stops on its next check); stopping it here does not wait for that.

@@ -15,6 +15,9 @@ class Catcher:
         self.statuses: list[int] = []  # answers to give, in order; then 200
         self.delay_seconds = 0.0
         self.url = ""
+        self.answer_headers: dict[str, str] = {}  # sent with every answer
+        self.answer_body = b"ok"
+        self.request_hosts: list[str] = []  # the Host header of each request
 
 
 @contextmanager
@@ -24,14 +27,17 @@ def webhook_catcher() -> Iterator[Catcher]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length", 0))
+            catcher.request_hosts.append(self.headers.get("Host", ""))
             catcher.bodies.append(json.loads(self.rfile.read(length)))
             if catcher.delay_seconds:
                 time.sleep(catcher.delay_seconds)
             status = catcher.statuses.pop(0) if catcher.statuses else 200
             self.send_response(status)
+            for name, value in catcher.answer_headers.items():
+                self.send_header(name, value)
             self.end_headers()
             with suppress(OSError):
-                self.wfile.write(b"ok")
+                self.wfile.write(catcher.answer_body)
 
         def log_message(self, *args: Any) -> None:
             pass

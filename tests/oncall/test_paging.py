@@ -25,6 +25,7 @@ from .conftest import on_call_now
 def _paging_settings(settings):
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP = True
+    settings.KEEL_OUTBOUND_ALLOW = ["127.0.0.1/32"]  # the catcher
     settings.KEEL_PAGE_RETRY_BASE_SECONDS = 0
     settings.KEEL_PAGE_WEBHOOK_TIMEOUT_SECONDS = 0.5
 

@@ -5,6 +5,8 @@ import logging
 from datetime import timedelta
 
 import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
 from django.utils import timezone
 
 from slos.models import WeeklyReport
@@ -12,6 +14,12 @@ from slos.report import weekly_report_send, weekly_report_send_if_due
 from tests.oncall.catcher import webhook_catcher
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _catcher_allowed(settings):
+    """The catcher listens on loopback, which the outbound client refuses by default."""
+    settings.KEEL_OUTBOUND_ALLOW = ["127.0.0.1/32"]
 
 
 def _page(client, viewer) -> str:
@@ -70,3 +78,28 @@ def test_a_webhook_that_never_answers_is_marked_failed_and_shown(
     assert "failed after 2 attempts: HTTP 502 Bad Gateway" in _page(client, viewer)
     weekly_report_send_if_due(now + timedelta(hours=2))
     assert WeeklyReport.objects.get().webhook_attempts == 2  # given up: no more tries
+
+
+def test_a_loopback_report_webhook_is_refused_and_nothing_is_sent(
+    settings, evaluated, django_capture_on_commit_callbacks
+):
+    settings.KEEL_OUTBOUND_ALLOW = []
+    with webhook_catcher() as catcher:
+        settings.KEEL_SLO_REPORT_WEBHOOK_URL = catcher.url
+        with django_capture_on_commit_callbacks(execute=True):
+            record = weekly_report_send(at=timezone.now())
+    assert record is not None  # the report is kept and readable all the same
+    record.refresh_from_db()
+    assert catcher.bodies == []
+    # Refused is not worth retrying: failed at once, with the reason.
+    assert record.webhook_state == "failed" and record.webhook_attempts == 1
+    assert "127.0.0.1 is a loopback address" in record.webhook_error
+
+
+def test_the_system_check_names_a_refused_report_webhook(settings):
+    settings.KEEL_OUTBOUND_ALLOW = []
+    settings.KEEL_SLO_REPORT_WEBHOOK_URL = "http://169.254.169.254/latest/"
+    with pytest.raises(SystemCheckError, match=r"slos\.E001.*metadata"):
+        call_command("check")
+    settings.KEEL_OUTBOUND_ALLOW = ["169.254.169.254/32"]
+    call_command("check")
