@@ -181,7 +181,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # locks it out for the cool-off time. `manage.py axes_reset` lifts every lock-out; the
 # admin lists them under "Axes".
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",
+    "accounts.backends.LockoutBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AXES_FAILURE_LIMIT = env.int("KEEL_LOGIN_FAILURE_LIMIT", default=5)
@@ -271,6 +271,10 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.KeelAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "config.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.JSONParser",
         "rest_framework.parsers.FormParser",

@@ -124,6 +124,13 @@ def test_api_tokens_keep_working_while_the_password_is_locked(responder, respond
     assert responder_api.get("/api/v1/incidents/").status_code == 200
 
 
+def test_signing_in_without_a_request_still_works(responder):
+    """The test client's login() (and scripts) call authenticate() without a request."""
+    client = Client()
+    assert client.login(username="rita", password=PASSWORD)
+    assert client.get("/").status_code == 200
+
+
 def test_behind_the_proxy_the_address_is_the_one_the_proxy_saw(settings, responder):
     settings.KEEL_BEHIND_TLS_PROXY = True
     for n in range(django_settings.AXES_FAILURE_LIMIT):
