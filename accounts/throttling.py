@@ -11,7 +11,7 @@ from .models import ApiToken
 if TYPE_CHECKING:  # DRF imports this module while it defines APIView
     from rest_framework.views import APIView
 
-OFF = ("", "off", "none", "0")
+OFF = ("", "off")
 
 
 class ApiTokenRateThrottle(SimpleRateThrottle):

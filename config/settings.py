@@ -1,9 +1,11 @@
 """Django settings, read from the environment (12-factor); see README for every variable."""
 
+import re
 from datetime import timedelta
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -186,6 +188,10 @@ AUTHENTICATION_BACKENDS = [
 ]
 AXES_FAILURE_LIMIT = env.int("KEEL_LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEEL_LOGIN_LOCKOUT_MINUTES", default=15))
+if not (1 <= AXES_FAILURE_LIMIT <= 1000 and 1 <= AXES_COOLOFF_TIME.total_seconds() // 60 <= 10080):
+    raise ImproperlyConfigured(
+        "KEEL_LOGIN_FAILURE_LIMIT must be 1-1000 and KEEL_LOGIN_LOCKOUT_MINUTES 1-10080 (a week)."
+    )
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
@@ -321,7 +327,12 @@ SPECTACULAR_SETTINGS = {
 # --- Keel ------------------------------------------------------------------------------
 # API requests allowed per token (per signed-in user for the browser, per address without
 # credentials): "<n>/<second|minute|hour|day>"; "off" for no limit.
-KEEL_API_RATE_LIMIT = env.str("KEEL_API_RATE_LIMIT", default="1200/minute")
+KEEL_API_RATE_LIMIT = env.str("KEEL_API_RATE_LIMIT", default="1200/minute").strip()
+if not re.fullmatch(r"(?i)off|[1-9][0-9]{0,8}/(second|minute|hour|day)", KEEL_API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"KEEL_API_RATE_LIMIT={KEEL_API_RATE_LIMIT!r}: expected <n>/second|minute|hour|day "
+        "(n from 1) or off."
+    )
 KEEL_MAX_WEBHOOK_BYTES = env.int("KEEL_MAX_WEBHOOK_BYTES", default=5 * 1024 * 1024)
 # Deliveries still unprocessed this long after arrival are enqueued again by the sweep.
 KEEL_REQUEUE_AFTER_SECONDS = env.int("KEEL_REQUEUE_AFTER_SECONDS", default=60)

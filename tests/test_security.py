@@ -253,8 +253,8 @@ def test_api_errors_and_webhook_answers_carry_the_policy_too(client, integration
     assert "default-src 'self'" in client.post("/hooks/alertmanager/")["Content-Security-Policy"]
 
 
-def test_admins_can_allow_image_hosts_in_the_policy(monkeypatch):
-    """KEEL_CSP_IMG_HOSTS is read with the settings, so it is checked in a fresh process."""
+def _settings_in_a_fresh_process(**variables: str):
+    """Settings read from the environment at start-up, in a process of their own."""
     import subprocess
     import sys
 
@@ -267,15 +267,37 @@ def test_admins_can_allow_image_hosts_in_the_policy(monkeypatch):
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DJANGO_DEBUG": "1",
         "DATABASE_URL": "sqlite://:memory:",
-        "KEEL_CSP_IMG_HOSTS": "https://grafana.example.com,*.img.example.com",
+        **variables,
     }
-    out = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+
+
+def test_admins_can_allow_image_hosts_in_the_policy():
+    out = _settings_in_a_fresh_process(
+        KEEL_CSP_IMG_HOSTS="https://grafana.example.com,*.img.example.com"
     )
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == (
         "[\"'self'\", 'data:', 'https://grafana.example.com', '*.img.example.com']"
     )
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("KEEL_API_RATE_LIMIT", "lots"),
+        ("KEEL_API_RATE_LIMIT", "0/minute"),
+        ("KEEL_API_RATE_LIMIT", "10/fortnight"),
+        ("KEEL_LOGIN_FAILURE_LIMIT", "0"),
+        ("KEEL_LOGIN_LOCKOUT_MINUTES", "-5"),
+    ],
+)
+def test_a_bad_limit_stops_start_up_with_a_message(name, value):
+    out = _settings_in_a_fresh_process(**{name: value})
+    assert out.returncode != 0
+    assert "ImproperlyConfigured" in out.stderr and name in out.stderr
 
 
 # --- Templates need no inline script or style ------------------------------------------
