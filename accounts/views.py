@@ -1,9 +1,13 @@
 """Account pages: sign in and out, and the profile (time zone)."""
 
+from typing import Any
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 
 from .forms import ProfileForm
@@ -17,6 +21,31 @@ class LoginView(auth_views.LoginView):
 
 class LogoutView(auth_views.LogoutView):
     pass
+
+
+def lockout_message() -> str:
+    minutes = max(1, int(settings.AXES_COOLOFF_TIME.total_seconds() // 60))
+    return (
+        "Too many failed sign-ins for this user or from this address. Sign-in is locked "
+        f"for {minutes} minute{'s' if minutes != 1 else ''}; an admin can lift the lock "
+        "earlier (Admin → Axes → Access attempts)."
+    )
+
+
+def locked_out(
+    request: HttpRequest,
+    original_response: HttpResponse | None = None,
+    credentials: dict[str, Any] | None = None,
+) -> HttpResponse:
+    """django-axes' answer to a locked-out sign-in (the right password included): the
+    sign-in page again, 429, saying why and for how long."""
+    message = lockout_message()
+    if request.path.startswith(("/api/", "/hooks/")):
+        return JsonResponse({"message": message}, status=429)
+    username = str((credentials or {}).get("username") or "")
+    form = AuthenticationForm(request, initial={"username": username})
+    context = {"form": form, "lockout": message, "next": request.POST.get("next", "")}
+    return render(request, "accounts/login.html", context, status=429)
 
 
 @login_required

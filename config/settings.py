@@ -1,5 +1,7 @@
 """Django settings, read from the environment (12-factor); see README for every variable."""
 
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import environ
@@ -36,6 +38,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "axes",
+    "csp",
     "accounts",
     "oncall",
     "slos",
@@ -44,6 +48,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -54,6 +59,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "accounts.middleware.TimezoneMiddleware",
+    # Last, as django-axes asks: it turns a lock-out into the sign-in page with a message.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -173,6 +180,25 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Failed sign-ins (the sign-in page, the admin's, anything calling authenticate()) are
+# counted per user name and per address by django-axes: either one reaching the limit
+# locks it out for the cool-off time. `manage.py axes_reset` lifts every lock-out; the
+# admin lists them under "Axes".
+AUTHENTICATION_BACKENDS = [
+    "accounts.backends.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("KEEL_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("KEEL_LOGIN_LOCKOUT_MINUTES", default=15))
+if not (1 <= AXES_FAILURE_LIMIT <= 1000 and 1 <= AXES_COOLOFF_TIME.total_seconds() // 60 <= 10080):
+    raise ImproperlyConfigured(
+        "KEEL_LOGIN_FAILURE_LIMIT must be 1-1000 and KEEL_LOGIN_LOCKOUT_MINUTES 1-10080 (a week)."
+    )
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.locked_out"
+AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_ip"
+AXES_HTTP_RESPONSE_CODE = 429
 LOGIN_URL = "/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/login/"
@@ -200,6 +226,13 @@ STORAGES = {
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+# The CSRF cookie stays readable by no script: forms carry the token in a hidden field and
+# htmx requests in the X-CSRFToken header the page writes from the template.
+CSRF_COOKIE_HTTPONLY = True
+CSRF_COOKIE_SAMESITE = "Lax"
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
@@ -209,9 +242,30 @@ SECURE_REDIRECT_EXEMPT = [r"^hooks/", r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
-if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
+KEEL_BEHIND_TLS_PROXY = env.bool("DJANGO_BEHIND_TLS_PROXY", default=False)
+if KEEL_BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
+
+# Content-Security-Policy (django-csp): scripts, styles, fonts and fetches only from Keel
+# itself, no inline script or style; images from Keel (and data: URIs, which load nothing)
+# plus the hosts an admin lists in KEEL_CSP_IMG_HOSTS (e.g. https://grafana.example.com).
+# Postmortem Markdown shows other remote images as links (incidents/postmortems/markdown.py).
+KEEL_CSP_IMG_HOSTS = env.list("KEEL_CSP_IMG_HOSTS", default=[])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", *KEEL_CSP_IMG_HOSTS],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    },
+}
 
 # --- REST API ------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -225,12 +279,21 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.KeelAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "config.renderers.BrowsableAPIRenderer",
+    ],
     "DEFAULT_PARSER_CLASSES": [
         "config.parsers.JSONParser",
         "rest_framework.parsers.FormParser",
         "rest_framework.parsers.MultiPartParser",
     ],
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # Per API token (or signed-in user, or address for anonymous calls); over the limit
+    # the API answers 429 with Retry-After. Webhook intake (/hooks/) is not DRF and is
+    # never throttled: an Alertmanager storm is legitimate.
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.ApiTokenRateThrottle"],
+    "NUM_PROXIES": 1 if KEEL_BEHIND_TLS_PROXY else None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Keel API",
@@ -264,6 +327,14 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Keel ------------------------------------------------------------------------------
+# API requests allowed per token (per signed-in user for the browser, per address without
+# credentials): "<n>/<second|minute|hour|day>"; "off" for no limit.
+KEEL_API_RATE_LIMIT = env.str("KEEL_API_RATE_LIMIT", default="1200/minute").strip()
+if not re.fullmatch(r"(?i)off|[1-9][0-9]{0,8}/(second|minute|hour|day)", KEEL_API_RATE_LIMIT):
+    raise ImproperlyConfigured(
+        f"KEEL_API_RATE_LIMIT={KEEL_API_RATE_LIMIT!r}: expected <n>/second|minute|hour|day "
+        "(n from 1) or off."
+    )
 KEEL_MAX_WEBHOOK_BYTES = env.int("KEEL_MAX_WEBHOOK_BYTES", default=5 * 1024 * 1024)
 # Deliveries still unprocessed this long after arrival are enqueued again by the sweep.
 KEEL_REQUEUE_AFTER_SECONDS = env.int("KEEL_REQUEUE_AFTER_SECONDS", default=60)

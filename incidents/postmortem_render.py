@@ -47,6 +47,12 @@ class StaticOnlyFetcher(URLFetcher):
         raise ValueError(f"Postmortem PDFs load no external resources ({url[:80]}).")
 
 
+def image_hosts() -> list[str]:
+    """Hosts whose images a postmortem shows (KEEL_CSP_IMG_HOSTS, also in the page's
+    Content-Security-Policy); other remote images are shown as links."""
+    return list(settings.KEEL_CSP_IMG_HOSTS)
+
+
 def _dt(value: str | None) -> datetime | None:
     return datetime.fromisoformat(value) if value else None
 
@@ -55,8 +61,13 @@ def document_context(snapshot: dict[str, Any], *, paper: str = "a4") -> dict[str
     """What the document template needs, from a snapshot (draft or published version)."""
     facts = snapshot["facts"]
     times = {k: _dt(v) for k, v in facts.get("times", {}).items()}
+    hosts = image_hosts()
     sections = [
-        {**s, "html": mark_safe(markdown.render(s["body"])), "anchor": f"s-{s['key']}"}  # noqa: S308
+        {
+            **s,
+            "html": mark_safe(markdown.render(s["body"], image_hosts=hosts)),  # noqa: S308
+            "anchor": f"s-{s['key']}",
+        }
         for s in snapshot["sections"]
     ]
     timeline = [{**e, "at_dt": _dt(e["at"])} for e in facts.get("timeline", [])]

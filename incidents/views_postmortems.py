@@ -27,7 +27,7 @@ from .actors import Actor
 from .errors import IncidentError
 from .models import Incident, Postmortem, PostmortemVersion
 from .models.postmortem import ActionKind, ActionPriority, ActionStatus
-from .postmortem_render import document_context, to_markdown
+from .postmortem_render import document_context, image_hosts, to_markdown
 from .postmortems import blameless, markdown
 from .postmortems.sections import SECTION_KEYS, SECTIONS
 from .selectors import incident_find
@@ -125,7 +125,7 @@ def _names(postmortem: Postmortem) -> list[str]:
 
 def _preview(body: str, names: list[str]) -> dict[str, Any]:
     return {
-        "html": mark_safe(markdown.render(body)),  # noqa: S308  (sanitized by nh3)
+        "html": mark_safe(markdown.render(body, image_hosts=image_hosts())),  # noqa: S308  (sanitized by nh3)
         "suggestions": blameless.check(body, names=names),
     }
 

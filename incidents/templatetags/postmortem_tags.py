@@ -1,12 +1,25 @@
 """Template tags for postmortems: the incident-room panel and CSS-safe strings."""
 
+from pathlib import Path
 from typing import Any
 
 from django import template
+from django.contrib.staticfiles import finders
+from django.utils.safestring import SafeString, mark_safe
 
 register = template.Library()
 
 _CSS_SAFE = frozenset(" -_.,:;!?()#/·+%")
+
+
+@register.simple_tag
+def inline_static(path: str) -> SafeString:
+    """The text of one of Keel's own static files (a stylesheet), for the PDF's standalone
+    HTML: the web pages link the same file, which the Content-Security-Policy allows."""
+    found = finders.find(path)
+    if not isinstance(found, str):
+        raise template.TemplateSyntaxError(f"No static file {path!r}.")
+    return mark_safe(Path(found).read_text(encoding="utf-8"))  # noqa: S308  (Keel's own file)
 
 
 @register.filter

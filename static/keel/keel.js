@@ -32,4 +32,33 @@
       setTimeout(function () { buttons.forEach(function (b) { b.disabled = false; }); }, 4000);
     }, 0);
   });
+
+  // A polling region (hx-trigger="every ...") is not redrawn while the focus is inside it:
+  // the swap would take away the focus or a half-typed form. Done here rather than as an
+  // htmx trigger filter, which htmx evaluates as script and the Content-Security-Policy
+  // refuses.
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var elt = event.detail && event.detail.elt;
+    if (!elt || !elt.getAttribute) return;
+    var trigger = (elt.getAttribute("hx-trigger") || "").trim();
+    if (trigger.indexOf("every ") === 0 && elt.contains(document.activeElement)) {
+      event.preventDefault();
+    }
+  });
+
+  // Buttons that copy a field's text (the webhook URL and token of an integration).
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("button.copy[data-copy]") : null;
+    if (!button) return;
+    var source = document.getElementById(button.getAttribute("data-copy"));
+    if (!source) return;
+    var text = source.value !== undefined ? source.value : source.textContent;
+    navigator.clipboard.writeText(text).then(function () { button.textContent = "Copied"; });
+  });
+
+  // Print buttons (the handoff page).
+  document.addEventListener("click", function (event) {
+    var button = event.target instanceof Element ? event.target.closest("[data-print]") : null;
+    if (button) window.print();
+  });
 })();

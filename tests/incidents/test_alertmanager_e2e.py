@@ -262,7 +262,10 @@ def test_alertmanager_fires_and_resolves_one_incident(
         incidents = list(Incident.objects.filter(integration=integration))
         if len(incidents) != 1:
             return None
-        kinds = Counter(incidents[0].timeline.values_list("kind", flat=True))
+        # What the alerts wrote (paging adds entries of its own, when its task has run).
+        kinds = Counter(
+            incidents[0].timeline.exclude(kind__in=RECORDED_KINDS).values_list("kind", flat=True)
+        )
         rows = list(incidents[0].alerts.all())
         if len(rows) == 2 and kinds[EntryKind.ALERT_FIRED] == 2 and kinds[EntryKind.OPENED]:
             return incidents[0], rows, kinds
@@ -317,7 +320,9 @@ def test_alertmanager_fires_and_resolves_one_incident(
         return incident.status == Status.MONITORING and resolved == 2
 
     _wait_for(monitoring, "the incident to move to monitoring with both alerts resolved", am)
-    kinds = Counter(incident.timeline.values_list("kind", flat=True))
+    kinds = Counter(
+        incident.timeline.exclude(kind__in=RECORDED_KINDS).values_list("kind", flat=True)
+    )
     assert kinds == {
         EntryKind.OPENED: 1,
         EntryKind.ALERT_FIRED: 2,

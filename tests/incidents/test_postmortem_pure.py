@@ -59,13 +59,59 @@ def test_markdown_keeps_the_formatting_people_write():
     )
     assert "<h2>Trigger</h2>" in html
     assert "<strong>bold</strong>" in html and "<code>code</code>" in html
-    assert '<td style="text-align:right">2</td>' in html
+    # Alignment is a class (static/keel/postmortem.css): the CSP refuses style attributes.
+    assert '<td class="pm-align-right">2</td>' in html
+    assert "style=" not in html
     assert 'href="https://runbooks.example/x"' in html and "noopener" in html
 
 
 def test_raw_html_in_markdown_keeps_harmless_tags_only():
-    html = markdown.render('Before <img src="https://img.example/a.png" onerror="x()"> after')
-    assert _elements(html) == [("p", []), ("img", [("src", "https://img.example/a.png")])]
+    html = markdown.render('Before <img src="/static/a.png" onerror="x()"> after')
+    assert _elements(html) == [("p", []), ("img", [("src", "/static/a.png")])]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "![pixel](https://tracker.example/p.gif?u=1)",
+        '<img src="https://tracker.example/p.gif" alt="pixel">',
+        '<img src="//tracker.example/p.gif" alt="pixel">',
+        '<img src="/\\tracker.example/p.gif" alt="pixel">',
+        '<img src="HTTP://TRACKER.example/p.gif" alt="pixel">',
+        '<img src=" https://tracker.example/p.gif" alt="pixel">',
+        '<img src="https://img.example.com.tracker.example/p.gif" alt="pixel">',
+    ],
+)
+def test_remote_images_become_links_that_load_nothing(source):
+    html = markdown.render(source, image_hosts=["img.example.com"])
+    elements = _elements(html)
+    assert not [t for t, _ in elements if t == "img"]
+    links = [dict(attrs) for t, attrs in elements if t == "a"]
+    assert len(links) == 1 and "tracker.example" in links[0]["href"].lower()
+    assert links[0]["class"] == "pm-remote-image"
+    assert "Image: " in html
+
+
+@pytest.mark.parametrize(
+    ("source", "hosts"),
+    [
+        ("![logo](/static/keel/logo.png)", []),
+        ("![dot](data:image/png;base64,iVBORw0KGgo=)", []),
+        ("![graph](https://grafana.example.com/render/x.png)", ["https://grafana.example.com"]),
+        ("![graph](https://a.grafana.example.com/x.png)", ["*.grafana.example.com"]),
+    ],
+)
+def test_images_from_keel_or_allowed_hosts_stay_images(source, hosts):
+    elements = _elements(markdown.render(source, image_hosts=hosts))
+    assert [t for t, _ in elements] == ["p", "img"]
+
+
+def test_an_allowed_host_is_matched_on_scheme_and_port_too():
+    assert markdown.is_remote("http://grafana.example.com/x.png", ["https://grafana.example.com"])
+    assert markdown.is_remote("https://grafana.example.com:8443/x", ["grafana.example.com"])
+    assert not markdown.is_remote(
+        "https://grafana.example.com:8443/x", ["grafana.example.com:8443"]
+    )
 
 
 @given(st.text(alphabet=st.sampled_from(list("<>/=\"' scriptonerlad&#:j()")), max_size=200))
