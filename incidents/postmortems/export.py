@@ -10,7 +10,8 @@ def _cell(value: Any) -> str:
 def _timeline_item(entry: dict[str, Any]) -> str:
     """One list item per entry. A note is Markdown its author formatted: it goes in whole,
     indented under its item, so its paragraphs, lists and code keep their shape."""
-    head = f"- {entry['at']} · {entry['actor'] or '—'}{' · ★ pinned' if entry.get('pinned') else ''}"
+    pinned = " · ★ pinned" if entry.get("pinned") else ""
+    head = f"- {entry['at']} · {entry['actor'] or '—'}{pinned}"
     text = (entry.get("text") or "").strip()
     if entry.get("kind") != "note":
         return f"{head}: {' '.join(text.split()) or '—'}"
