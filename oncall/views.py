@@ -15,6 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.services import profile_time_zones
 from core.bounds import datetime_problem
 
 from . import ical, reports, selectors, services, timeline_svg
@@ -202,6 +203,7 @@ def _schedule_page(
                 schedule, timezone.now(), timezone.now() + timedelta(days=365)
             ),
             "svg": svg,
+            "people_zones": _people_zones(schedule),
             "final": [(s, names.get(s.who, "?")) for s in rotation.merge_people(final)],
             "start": start,
             "end": end,
@@ -217,6 +219,13 @@ def _schedule_page(
         },
         status=status,
     )
+
+
+def _people_zones(schedule: Schedule) -> list[tuple[str, str | None]]:
+    """The schedule's people with the zone each of them reads times in."""
+    members = list(schedule.team.members.order_by("username"))
+    chosen = profile_time_zones(users=members)
+    return [(m.get_username(), chosen[m.pk]) for m in members]
 
 
 def _schedule(request: HttpRequest, pk: int) -> Schedule:
