@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import profile_time_zones
 from core.bounds import datetime_problem
+from incidents.selectors import incident_holder
 
 from . import ical, reports, selectors, services, timeline_svg
 from .choices import TargetKind
@@ -657,6 +658,10 @@ def page_acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
             )
         done = True
         page.incident.refresh_from_db()
-    return render(
-        request, "oncall/page_ack.html", {"page": page, "incident": page.incident, "done": done}
-    )
+    context = {
+        "page": page,
+        "incident": page.incident,
+        "done": done,
+        "holder": incident_holder(incident=page.incident),
+    }
+    return render(request, "oncall/page_ack.html", context)
