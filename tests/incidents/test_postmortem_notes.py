@@ -49,6 +49,7 @@ def test_the_document_page_shows_the_note_formatted(drafted, responder):
     assert "<li>drained the pool</li>" in html
     assert "kubectl rollout undo deploy/checkout\n</code></pre>" in html
     assert "**checkout**" not in html
+    assert "<td>2026-11-21 16:43:00</td>" in html  # the timeline's times carry their year
 
 
 def test_the_pdf_keeps_the_note_on_its_lines(drafted, tmp_path):
