@@ -21,7 +21,10 @@
       // reload still meets another person's newer text as a conflict, not over it.
       var base = kept && kept.base !== undefined ? kept.base : rev ? rev.value : "";
       localStorage.setItem(store(el), JSON.stringify({ body: el.value, base: base }));
-    } catch (e) { /* storage full or disabled: the on-page warning still stands */ }
+      el._keelKept = true;
+    } catch (e) {
+      el._keelKept = false;  // storage full or disabled: the warnings say so
+    }
   }
   function forget(el) {
     try { localStorage.removeItem(store(el)); } catch (e) { /* nothing kept */ }
@@ -37,13 +40,19 @@
     box.replaceChildren(p);
   }
 
+  function keptText(el) {
+    return el._keelKept === false
+      ? " This browser could not keep a copy: do not leave the page."
+      : " Your text is kept in this browser.";
+  }
+
   var dirty = new Set();
 
   function retryLater(el, why) {
     el._keelDelay = Math.min((el._keelDelay || 1000) * 2, MAX_DELAY);
     clearTimeout(el._keelTimer);
     var seconds = Math.round(el._keelDelay / 1000);
-    say(el, "Not saved — retrying in " + seconds + " s (" + why + "). Your text is kept in this browser.", "unsaved");
+    say(el, "Not saved — retrying in " + seconds + " s (" + why + ")." + keptText(el), "unsaved");
     el._keelTimer = setTimeout(function () { retry(el); }, el._keelDelay);
   }
   function retry(el) {
@@ -60,9 +69,26 @@
     keep(el);
   });
 
+  // How many bytes the form post of this text takes (as the browser encodes it).
+  function encodedSize(text) {
+    return encodeURIComponent(text).replace(/%20/g, "+").length;
+  }
+  function megabytes(bytes) { return (bytes / 1048576).toFixed(1) + " MB"; }
+
   document.addEventListener("htmx:beforeRequest", function (event) {
     var el = event.detail.elt;
-    if (el && el.hasAttribute && el.hasAttribute("data-autosave")) el._keelSent = el.value;
+    if (!el || !el.hasAttribute || !el.hasAttribute("data-autosave")) return;
+    var limit = parseInt(el.getAttribute("data-autosave-limit") || "", 10);
+    // Room for the form's other fields (token, revision) within the limit.
+    if (limit > 0 && encodedSize(el.value) > limit - 1024) {
+      event.preventDefault();
+      clearTimeout(el._keelTimer);
+      say(el, "Not saved — the text is too large (" + megabytes(encodedSize(el.value)) +
+        "; Keel takes up to " + megabytes(limit - 1024) + "). Shorten it to save it." + keptText(el),
+        "unsaved");
+      return;
+    }
+    el._keelSent = el.value;
   });
 
   document.addEventListener("htmx:afterRequest", function (event) {

@@ -121,3 +121,40 @@ def test_text_that_never_reached_keel_comes_back_on_the_next_visit(
         raise
     finally:
         tab.context.close()
+
+
+def test_a_section_too_large_to_send_is_kept_and_said_before_sending(
+    request, chromium, base_url, integration, responder, settings
+):
+    from playwright.sync_api import expect
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 20_000
+    story = realistic_incident(integration, responder)
+    number = story.incident.number
+    tab = _signed_in(chromium, base_url, responder)
+    sent: list[str] = []
+    try:
+        tab.goto(f"{base_url}/incidents/{number}/postmortem/")
+        if tab.get_by_role("button", name="Draft the postmortem").count():
+            tab.get_by_role("button", name="Draft the postmortem").click()
+        tab.on("request", lambda r: sent.append(r.url) if _saves(r.url) else None)
+        box = tab.locator("#body-root_cause")
+        state = tab.locator("#state-root_cause")
+        huge = "The pool ran dry. " * 2000  # 36,000 characters
+        box.fill(huge)
+        expect(state.locator("[data-state=unsaved]")).to_contain_text(
+            "Not saved — the text is too large"
+        )
+        expect(state).to_contain_text("Your text is kept in this browser.")
+        assert _kept(tab, number) is not None and huge in _kept(tab, number)
+        assert sent == [] and _body() == ""
+
+        box.fill("The pool ran dry.")
+        expect(state.locator("[data-state=saved]")).to_be_visible()
+        assert _body() == "The pool ran dry."
+        assert _kept(tab, number) is None
+    except Exception:
+        save_screenshot(request, tab)
+        raise
+    finally:
+        tab.context.close()
