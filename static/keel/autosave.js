@@ -26,8 +26,23 @@
       el._keelKept = false;  // storage full or disabled: the warnings say so
     }
   }
-  function forget(el) {
-    try { localStorage.removeItem(store(el)); } catch (e) { /* nothing kept */ }
+  // Forget the kept copy only if it is the text the server now has (another tab may
+  // have kept newer text under the same name).
+  function forget(el, saved) {
+    try {
+      var kept = JSON.parse(localStorage.getItem(store(el)) || "null");
+      if (!kept || saved === undefined || kept.body === saved) localStorage.removeItem(store(el));
+    } catch (e) { /* nothing kept */ }
+  }
+  function rebase(el) {
+    var rev = revisionOf(el);
+    try {
+      var kept = JSON.parse(localStorage.getItem(store(el)) || "null");
+      if (kept && rev) {
+        kept.base = rev.value;
+        localStorage.setItem(store(el), JSON.stringify(kept));
+      }
+    } catch (e) { /* nothing kept */ }
   }
   function say(el, text, state) {
     var box = stateOf(el);
@@ -102,7 +117,9 @@
         el._keelDelay = 0;
         if (el.value === el._keelSent) {
           dirty.delete(el);
-          forget(el);
+          forget(el, el._keelSent);
+        } else {
+          rebase(el);  // typed on meanwhile: the kept text now stands on the new revision
         }
       }
       // A conflict or a refusal is shown by the server's answer; the text stays kept
