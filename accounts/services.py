@@ -31,7 +31,24 @@ def profile_set_time_zone(*, user: Any, time_zone: str) -> Profile:
     return profile
 
 
+def profile_chosen_time_zone(*, user: Any) -> str | None:
+    """The zone the user chose for their times, or None if they never said (or it is gone)."""
+    found = Profile.objects.filter(user=user).values_list("time_zone", flat=True).first()
+    return found if found in zones.available() else None
+
+
 def profile_time_zone(*, user: Any) -> str:
     """The zone a user's times are shown in (UTC until they choose one)."""
-    found = Profile.objects.filter(user=user).values_list("time_zone", flat=True).first()
-    return found if found in zones.available() else "UTC"
+    return profile_chosen_time_zone(user=user) or "UTC"
+
+
+def profile_has_chosen_zone(*, user: Any) -> bool:
+    """Whether the user has ever said which zone they read times in."""
+    return Profile.objects.filter(user=user).exists()
+
+
+def profile_time_zones(*, users: Any) -> dict[int, str | None]:
+    """Each user's chosen zone by user id; None for a user who has not chosen one."""
+    ids = [u.pk for u in users]
+    chosen = dict(Profile.objects.filter(user_id__in=ids).values_list("user_id", "time_zone"))
+    return {pk: chosen[pk] if chosen.get(pk) in zones.available() else None for pk in ids}

@@ -9,9 +9,10 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import AuthenticationForm
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 
 from .forms import ProfileForm
-from .services import profile_set_time_zone, profile_time_zone
+from .services import profile_has_chosen_zone, profile_set_time_zone, profile_time_zone
 
 
 class LoginView(auth_views.LoginView):
@@ -48,22 +49,32 @@ def locked_out(
     return render(request, "accounts/login.html", context, status=429)
 
 
+def _next(request: HttpRequest) -> str:
+    url = request.POST.get("next") or request.GET.get("next") or ""
+    safe = url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    )
+    return url if safe else ""
+
+
 @login_required
 def profile(request: HttpRequest) -> HttpResponse:
+    chosen = profile_has_chosen_zone(user=request.user)
     if request.method == "POST":
         form = ProfileForm(request.POST)
         if form.is_valid():
             try:
-                chosen = profile_set_time_zone(
+                saved = profile_set_time_zone(
                     user=request.user, time_zone=form.cleaned_data["time_zone"]
                 )
             except ValueError as exc:
                 form.add_error("time_zone", str(exc))
             else:
-                messages.success(request, f"Times are now shown in {chosen.time_zone}.")
-                return redirect("accounts:profile")
+                messages.success(request, f"Times are now shown in {saved.time_zone}.")
+                return redirect(_next(request) or "accounts:profile")
         status = 400
     else:
         form = ProfileForm(initial={"time_zone": profile_time_zone(user=request.user)})
         status = 200
-    return render(request, "accounts/profile.html", {"form": form}, status=status)
+    context = {"form": form, "zone_chosen": chosen, "next": _next(request)}
+    return render(request, "accounts/profile.html", context, status=status)

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core.datetime_fields import LocalDateTimeField
 from slos.models import Service
 
 from .choices import Kind, ResolvePolicy, Severity, Status
@@ -111,11 +112,7 @@ class CorrectTimeForm(ActionForm):
         label="Time",
         choices=[(name, name.replace("_", " ").capitalize()) for name in CORRECTABLE_TIMES],
     )
-    value = forms.DateTimeField(
-        label="Corrected to",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
-        help_text="In your time zone.",
-    )
+    value = LocalDateTimeField(label="Corrected to", seconds=True)
     reason = forms.CharField(max_length=2000)
 
 

@@ -70,7 +70,19 @@ def document_context(snapshot: dict[str, Any], *, paper: str = "a4") -> dict[str
         }
         for s in snapshot["sections"]
     ]
-    timeline = [{**e, "at_dt": _dt(e["at"])} for e in facts.get("timeline", [])]
+    # Notes are Markdown in the room; they keep their formatting here too.
+    timeline = [
+        {
+            **e,
+            "at_dt": _dt(e["at"]),
+            "html": (
+                mark_safe(markdown.render(e["text"], image_hosts=hosts))  # noqa: S308
+                if e.get("kind") == "note"
+                else ""
+            ),
+        }
+        for e in facts.get("timeline", [])
+    ]
     alerts = [
         {**a, "starts_dt": _dt(a["starts_at"]), "ends_dt": _dt(a.get("ends_at"))}
         for a in facts.get("alerts", [])

@@ -20,7 +20,7 @@ from django.db.models.functions import Coalesce
 from accounts.roles import Role, require_role
 
 from . import metrics
-from .choices import STATE_KINDS, DeliveryState, Kind
+from .choices import STATE_KINDS, DeliveryState, EntryKind, Kind
 from .models import Alert, Delivery, Incident, Integration, TimelineEntry
 from .models.delivery import MAX_ATTEMPTS
 
@@ -177,3 +177,21 @@ def incident_metrics(
         "by_service": [{"service": k, **block(v)} for k, v in sorted(by_service.items())],
         "by_severity": [{"severity": k, **block(v)} for k, v in sorted(by_severity.items())],
     }
+
+
+def incident_holder(*, incident: Incident) -> str | None:
+    """Who has the incident now: the person of the latest acknowledgement since it last
+    opened (after a reopen that may be someone other than the first), or None."""
+    if not incident.is_open or incident.last_acknowledged_at is None:
+        return None
+    entry = (
+        TimelineEntry.objects.filter(
+            incident=incident, kind=EntryKind.ACKNOWLEDGED, at=incident.last_acknowledged_at
+        )
+        .order_by("-id")
+        .values_list("actor_name", flat=True)
+        .first()
+    )
+    if entry:
+        return entry
+    return incident.acknowledged_by.get_username() if incident.acknowledged_by else None

@@ -1,6 +1,7 @@
 """Celery tasks for postmortems: drafts on resolution, PDFs, reminders. Ids in; idempotent."""
 
 import logging
+from datetime import datetime
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
@@ -8,6 +9,7 @@ from django.db import InterfaceError, OperationalError
 from .actors import Actor
 from .models import Incident, Postmortem
 from .services import postmortems as pm_services
+from .services.postmortem_review_mail import postmortem_review_notify
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +39,11 @@ def postmortem_reminders() -> dict:
     if any(sent.values()):
         logger.info("postmortem reminders: %s", sent)
     return sent
+
+
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
+def notify_postmortem_reviewers(postmortem_id: int, requested_at: str) -> int:
+    """Email the reviewers of one review round (a later round or approval makes it a no-op)."""
+    return postmortem_review_notify(
+        postmortem_id=postmortem_id, requested_at=datetime.fromisoformat(requested_at)
+    )

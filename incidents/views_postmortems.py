@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -159,6 +160,9 @@ def _editor(
         "review_form": forms_.get("review_form") or ReviewForm(),
         "item_form": forms_.get("item_form") or ActionItemForm(),
         "error": forms_.get("error"),
+        # What one request may carry: a bigger section is refused in the browser, where
+        # its text is kept, instead of being sent to be turned away.
+        "autosave_limit": settings.DATA_UPLOAD_MAX_MEMORY_SIZE or "",
     }
     return render(request, "incidents/postmortems/editor.html", context, status=status)
 

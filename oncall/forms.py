@@ -7,7 +7,8 @@ from django.contrib.auth import get_user_model
 
 from accounts.zones import choices as zone_choices
 from core.bounds import span_problem
-from core.validators import validate_keel_datetime, validate_whole_minutes
+from core.datetime_fields import LocalDateTimeField
+from core.validators import validate_whole_minutes
 from slos.models import Service
 
 from .bounds import (
@@ -21,12 +22,10 @@ from .bounds import (
 from .choices import WEEKDAY_NAMES, Channel, ShiftUnit
 from .models import Layer, Schedule
 
-DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
 
 def _when(**kwargs: Any) -> forms.DateTimeField:
     """A datetime typed in the schedule's zone, within Keel's range (1970-2200)."""
-    return forms.DateTimeField(widget=DATETIME, validators=[validate_keel_datetime], **kwargs)
+    return LocalDateTimeField(**kwargs)
 
 
 def _hour(label: str) -> forms.TimeField:

@@ -15,7 +15,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
+from accounts.services import profile_time_zones
 from core.bounds import datetime_problem
+from incidents.selectors import incident_holder
 
 from . import ical, reports, selectors, services, timeline_svg
 from .choices import TargetKind
@@ -207,6 +209,7 @@ def _schedule_page(
             ),
             "svg": svg,
             "errors": resolved.errors,
+            "people_zones": _people_zones(schedule),
             "final": [(s, names.get(s.who, "?")) for s in rotation.merge_people(final)],
             "start": start,
             "end": end,
@@ -222,6 +225,13 @@ def _schedule_page(
         },
         status=status,
     )
+
+
+def _people_zones(schedule: Schedule) -> list[tuple[str, str | None]]:
+    """The schedule's people with the zone each of them reads times in."""
+    members = list(schedule.team.members.order_by("username"))
+    chosen = profile_time_zones(users=members)
+    return [(m.get_username(), chosen[m.pk]) for m in members]
 
 
 def _schedule(request: HttpRequest, pk: int) -> Schedule:
@@ -668,6 +678,10 @@ def page_acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
             )
         done = True
         page.incident.refresh_from_db()
-    return render(
-        request, "oncall/page_ack.html", {"page": page, "incident": page.incident, "done": done}
-    )
+    context = {
+        "page": page,
+        "incident": page.incident,
+        "done": done,
+        "holder": incident_holder(incident=page.incident),
+    }
+    return render(request, "oncall/page_ack.html", context)

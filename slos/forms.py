@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from core.datetime_fields import LocalDateTimeField, from_now
+
 from . import budget
 from .choices import BudgetingMethod, BypassKind, CorrectionCategory, SliSource, WindowKind
 from .errors import SloError
@@ -127,8 +129,8 @@ class CorrectionForm(ServiceErrorsMixin):
         empty_label="Every SLO of the service",
         label="Applies to",
     )
-    start = forms.DateTimeField(help_text="With a zone, e.g. 2026-11-21T16:25:00Z.")
-    end = forms.DateTimeField(help_text="With a zone, e.g. 2026-11-21T17:00:00Z.")
+    start = LocalDateTimeField()
+    end = LocalDateTimeField()
     category = forms.ChoiceField(choices=CorrectionCategory.choices)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -149,6 +151,6 @@ class BypassForm(ServiceErrorsMixin):
 
     kind = forms.ChoiceField(choices=BypassKind.choices, widget=forms.RadioSelect)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    expires_at = forms.DateTimeField(
-        label="Expires at", help_text="With a zone, at most 7 days ahead, e.g. 2026-11-22T09:00Z."
+    expires_at = LocalDateTimeField(
+        label="Expires at", hint="At most 7 days ahead.", initial=from_now(hours=4)
     )

@@ -7,6 +7,18 @@ def _cell(value: Any) -> str:
     return str(value if value not in (None, "") else "—").replace("|", "\\|").replace("\n", " ")
 
 
+def _timeline_item(entry: dict[str, Any]) -> str:
+    """One list item per entry. A note is Markdown its author formatted: it goes in whole,
+    indented under its item, so its paragraphs, lists and code keep their shape."""
+    pinned = " · ★ pinned" if entry.get("pinned") else ""
+    head = f"- {entry['at']} · {entry['actor'] or '—'}{pinned}"
+    text = (entry.get("text") or "").strip()
+    if entry.get("kind") != "note":
+        return f"{head}: {' '.join(text.split()) or '—'}"
+    body = "\n".join(f"  {line}" if line.strip() else "" for line in text.splitlines())
+    return f"{head}:\n\n{body}\n"
+
+
 def to_markdown(snapshot: dict[str, Any]) -> str:
     facts = snapshot["facts"]
     inc = facts["incident"]
@@ -57,9 +69,8 @@ def to_markdown(snapshot: dict[str, Any]) -> str:
                     lines.append(f"- {label}: {figures[key]}{unit}")
             lines.append("")
         lines += [section["body"].strip() or "_Not written._", ""]
-    lines += ["## Timeline", "", "| Time (UTC) | Event | By |", "|---|---|---|"]
-    for e in facts["timeline"]:
-        lines.append(f"| {_cell(e['at'])} | {_cell(e['text'])} | {_cell(e['actor'])} |")
+    lines += ["## Timeline", "", "Times in UTC.", ""]
+    lines += [_timeline_item(e) for e in facts["timeline"]] or ["_No entries._"]
     lines += ["", "## Action items", ""]
     if snapshot.get("action_items"):
         lines += [

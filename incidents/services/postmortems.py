@@ -446,6 +446,11 @@ def postmortem_request_review(
     postmortem.save(update_fields=["status", "review_requested_at", "updated_at"])
     names = ", ".join(sorted(person_name(u) for u in people))
     _record(postmortem, actor, f"Postmortem review requested from {names}.", now, step="review")
+
+    from ..tasks_postmortems import notify_postmortem_reviewers
+
+    pk = postmortem.pk
+    transaction.on_commit(lambda: notify_postmortem_reviewers.delay(pk, now.isoformat()))
     return postmortem
 
 
