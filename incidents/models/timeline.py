@@ -36,7 +36,16 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["at", "id"]
         verbose_name_plural = "timeline entries"
-        indexes = [models.Index(fields=["incident", "at"], name="timeline_incident_idx")]
+        indexes = [
+            # A page of an incident's timeline, newest first, and its pinned entries, read
+            # without sorting the incident's other entries (an incident may hold 100,000).
+            models.Index(fields=["incident", "at", "id"], name="timeline_incident_page_idx"),
+            models.Index(
+                fields=["incident", "at", "id"],
+                name="timeline_pinned_idx",
+                condition=Q(pinned=True),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EntryKind.values), name="timeline_kind_valid"
