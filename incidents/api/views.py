@@ -14,6 +14,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin, IsResponder
@@ -108,9 +109,8 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def _page_size(self) -> int:
         """The size of one page of the paged lists (alerts, timeline): the detail shows
         their first page."""
-        return int(
-            getattr(self.paginator, "page_size", None) or settings.REST_FRAMEWORK["PAGE_SIZE"]
-        )
+        size = getattr(self.paginator, "page_size", None)
+        return size if isinstance(size, int) and size > 0 else int(api_settings.PAGE_SIZE or 50)
 
     @property
     def actor(self) -> Actor:
