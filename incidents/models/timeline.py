@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from ..choices import EntryKind
+from ..choices import STATE_KINDS, EntryKind
 
 
 class TimelineEntry(models.Model):
@@ -44,6 +44,13 @@ class TimelineEntry(models.Model):
                 fields=["incident", "at", "id"],
                 name="timeline_pinned_idx",
                 condition=Q(pinned=True),
+            ),
+            # The incident's version (its newest state-changing entry), read with every
+            # detail and room: one index entry, not a scan of 100,000 alert entries.
+            models.Index(
+                fields=["incident", "id"],
+                name="timeline_state_idx",
+                condition=Q(kind__in=STATE_KINDS),
             ),
         ]
         constraints = [

@@ -67,7 +67,7 @@ def _load(request: HttpRequest, number: int) -> Incident:
 
 
 ROOM_ALERTS = 50  # alerts on one page of the room, firing first
-ROOM_TIMELINE = 100  # timeline entries on one page of the room, from the newest
+ROOM_TIMELINE = 50  # timeline entries on one page of the room, from the newest
 ROOM_PINNED = 100  # pinned entries shown besides the page (the newest)
 MAX_PAGE_DIGITS = 9
 

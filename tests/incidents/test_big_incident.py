@@ -156,24 +156,24 @@ def test_room_shows_the_first_alerts_firing_first_with_exact_counts_and_pages_wi
 def test_room_shows_the_newest_timeline_entries_and_pinned_ones_with_older_pages(
     as_viewer, responder, integration
 ):
-    incident = _big(integration, responder, alerts=0, firing=0, entries=250)
+    incident = _big(integration, responder, alerts=0, firing=0, entries=120)
     room = reverse("ui:incident-room", args=[incident.number])
     response = as_viewer.get(room)
     page = response.content.decode()
-    assert "Timeline (251)" in page
+    assert "Timeline (121)" in page
     shown = [e.text for e in response.context["timeline"]]
-    assert shown == [f"entry {n:04d}" for n in range(249, 149, -1)]
+    assert shown == [f"entry {n:04d}" for n in range(119, 69, -1)]
     assert "entry 0000" in page  # pinned: always shown
     assert [e.text for e in response.context["pinned_elsewhere"]] == ["entry 0000"]
     older = as_viewer.get(_link(page, "Older entries"))
     assert [e.text for e in older.context["timeline"]] == [
-        f"entry {n:04d}" for n in range(149, 49, -1)
+        f"entry {n:04d}" for n in range(69, 19, -1)
     ]
     oldest = as_viewer.get(_link(page, "Oldest entries"))
     assert [e.kind for e in oldest.context["timeline"]][-1] == "declared"
     # The pinned entry on its own page is shown once, in its place.
     assert oldest.context["pinned_elsewhere"] == []
-    assert oldest.content.decode().count('id="entry-') == 51
+    assert oldest.content.decode().count('id="entry-') == 21
 
 
 @pytest.mark.parametrize("size", [3, 300])
@@ -186,7 +186,7 @@ def test_room_and_its_live_part_read_the_same_queries_whatever_the_incident_size
     with django_assert_max_num_queries(24):
         response = as_viewer.get(room)
     assert len(response.context["alerts"]) == min(size, 50)
-    assert len(response.context["timeline"]) == min(size + 1, 100)
+    assert len(response.context["timeline"]) == min(size + 1, 50)
     assert f"Timeline ({size + 1})" in response.content.decode()
     live = re.search(r'<div id="live" hx-get="([^"]+)"', response.content.decode())
     assert live
@@ -194,7 +194,7 @@ def test_room_and_its_live_part_read_the_same_queries_whatever_the_incident_size
         part = as_viewer.get(live.group(1).replace("&amp;", "&").split("&v=")[0])
     assert part.status_code == 200
     assert len(_rows(part.content.decode())) == min(size, 50)
-    assert len(part.context["timeline"]) == min(size + 1, 100)
+    assert len(part.context["timeline"]) == min(size + 1, 50)
 
 
 def test_live_part_keeps_the_page_it_was_drawn_for(as_viewer, responder, integration):
@@ -209,4 +209,4 @@ def test_live_part_keeps_the_page_it_was_drawn_for(as_viewer, responder, integra
     assert _rows(part.content.decode()) == _rows(page)
     assert [e.pk for e in part.context["timeline"]] == [
         int(pk) for pk in re.findall(r'<li id="entry-(\d+)"', page)
-    ][-100:]
+    ][-50:]
