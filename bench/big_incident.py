@@ -261,6 +261,9 @@ def main() -> int:
         ("API detail, big", "/api/v1/incidents/1/"),
         ("API alerts page 2, big", "/api/v1/incidents/1/alerts/?page=2"),
         ("API timeline page 2, big", "/api/v1/incidents/1/timeline/?page=2"),
+        ("incident list (UI)", "/incidents/"),
+        ("incident list (API)", "/api/v1/incidents/"),
+        ("dashboard", "/"),
         ("room, small incident", "/incidents/2/"),
         ("API detail, small", "/api/v1/incidents/2/"),
     ]

@@ -25,12 +25,21 @@ from .models.delivery import MAX_ATTEMPTS
 
 
 def incident_list(*, user: Any) -> QuerySet[Incident]:
-    """Incidents a user may see, with what list views show loaded eagerly."""
+    """Incidents a user may see, with what list views show loaded eagerly. `alert_count`
+    is counted for each listed incident alone (a join with every alert of the incidents
+    listed took a third of a second for one incident of 100,000 alerts)."""
     require_role(user, Role.VIEWER)
+    alerts = (
+        Alert.objects.filter(incident=OuterRef("pk"))
+        .order_by()
+        .values("incident")
+        .annotate(n=Count("*"))
+        .values("n")
+    )
     return (
         Incident.objects.select_related("commander")
         .prefetch_related("services")
-        .annotate(alert_count=Count("alerts", distinct=True))
+        .annotate(alert_count=Coalesce(Subquery(alerts, output_field=IntegerField()), Value(0)))
         .order_by("-started_at", "-id")
     )
 
