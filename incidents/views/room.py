@@ -81,14 +81,11 @@ def _page_number(value: str | None) -> int:
     return max(1, int(text))
 
 
-def _room_link(request: HttpRequest, incident: Incident, anchor: str, **changes: Any) -> str:
-    """The room's address with its list positions (alerts page, timeline page, order) kept
-    and `changes` applied: links that work without JavaScript."""
-    params: dict[str, Any] = {
-        key: request.GET[key] for key in ("order", "alerts", "timeline") if key in request.GET
-    }
-    params.update(changes)
-    kept = {k: v for k, v in params.items() if v not in (None, "", 1, "1")}
+def _room_link(incident: Incident, anchor: str, state: dict[str, Any], **changes: Any) -> str:
+    """The room's address at the list positions `state` (alerts page, timeline page,
+    order) with `changes` applied, defaults left out: links that work without JavaScript."""
+    params = {**state, **changes}
+    kept = {k: v for k, v in params.items() if v not in (None, "", 1, "newest")}
     query = f"?{urlencode(kept)}" if kept else ""
     return f"{_room_url(incident)}{query}#{anchor}"
 
@@ -112,8 +109,14 @@ def _live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     if newest_first:
         timeline.reverse()
 
+    state = {
+        "order": "newest" if newest_first else "oldest",
+        "alerts": alert_page,
+        "timeline": window.page,
+    }
+
     def link(anchor: str, **changes: Any) -> str:
-        return _room_link(request, incident, anchor, **changes)
+        return _room_link(incident, anchor, state, **changes)
 
     return {
         "incident": incident,
@@ -144,13 +147,7 @@ def _live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
         ),
         "order_newest_url": link("timeline", order="newest"),
         "order_oldest_url": link("timeline", order="oldest"),
-        "live_query": urlencode(
-            {
-                "order": "newest" if newest_first else "oldest",
-                "alerts": alert_page,
-                "timeline": window.page,
-            }
-        ),
+        "live_query": urlencode(state),
         "stamp": _stamp(window, alerts, counts),
     }
 
