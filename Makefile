@@ -88,7 +88,7 @@ endef
 export CREATE_DB_PY
 
 .DEFAULT_GOAL := help
-.PHONY: help install install-dev run test lint check bench-ingest bench-pages bench-oncall bench-pdf bench-slos bench-pm-budget worker beat clean distclean
+.PHONY: help install install-dev run test lint check bench-ingest bench-pages bench-oncall bench-pdf bench-slos bench-pm-budget bench-big-incident worker beat clean distclean
 
 help:
 	@echo "make run           demo instance on http://$(RUN_ADDR) (SQLite, no Redis, demo data)"
@@ -101,6 +101,7 @@ help:
 	@echo "make bench-pdf     postmortem PDF rendering, warm process (bench/postmortem_pdf.py)"
 	@echo "make bench-slos    1,000 SLOs x 30 days of buckets: evaluation, list page (bench/slos.py)"
 	@echo "make bench-pm-budget  postmortem budget facts and burn-down (bench/postmortem_budget.py)"
+	@echo "make bench-big-incident  one incident of 100k alerts: room and API detail (bench/big_incident.py)"
 	@echo "make worker/beat   Celery worker / beat for a local instance with Redis"
 	@echo "make clean         remove caches, collected static files and the demo database"
 	@echo "make distclean     clean, and remove .venv"
@@ -174,6 +175,13 @@ bench-slos: $(STAMP_DEV)
 PM_BUDGET_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/keel_bench_pm_budget)
 bench-pm-budget: $(STAMP_DEV)
 	DATABASE_URL='$(PM_BUDGET_DATABASE_URL)' REDIS_URL= $(BIN)/python bench/postmortem_budget.py
+
+# One incident of 100,000 alerts and timeline entries; seeds keel_bench_big_incident once
+# (BIG_INCIDENT_ARGS="--reseed" to seed again, "--requests 50" for more samples).
+BIG_INCIDENT_DATABASE_URL := $(or $(DATABASE_URL),postgres://postgres@127.0.0.1:5432/keel_bench_big_incident)
+BIG_INCIDENT_ARGS ?=
+bench-big-incident: $(STAMP_DEV)
+	DATABASE_URL='$(BIG_INCIDENT_DATABASE_URL)' REDIS_URL= $(BIN)/python bench/big_incident.py $(BIG_INCIDENT_ARGS)
 
 worker: $(STAMP_RUN)
 	env $(WORKER_ENV) $(BIN)/celery -A config worker -l INFO

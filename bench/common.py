@@ -3,6 +3,8 @@
 
 import sys
 import time
+from collections.abc import Iterable
+from typing import Any
 from urllib.parse import urlparse
 
 
@@ -42,3 +44,32 @@ def setup_database(url: str) -> None:
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
+
+
+def copy_rows(model: type[Any], rows: Iterable[Any]) -> int:
+    """Write unsaved model instances (primary keys set) with one COPY (psycopg 3)."""
+    from django.db import connection
+
+    fields = list(model._meta.concrete_fields)
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    table = connection.ops.quote_name(model._meta.db_table)
+    count = 0
+    with connection.cursor() as cursor:
+        raw = cursor.cursor  # psycopg 3
+        with raw.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+            for obj in rows:
+                copy.write_row(
+                    [f.get_db_prep_save(getattr(obj, f.attname), connection) for f in fields]
+                )
+                count += 1
+    return count
+
+
+def reset_sequences(*model_list: type[Any]) -> None:
+    """Move the id sequences past the rows written with explicit ids."""
+    from django.core.management.color import no_style
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        for statement in connection.ops.sequence_reset_sql(no_style(), list(model_list)):
+            cursor.execute(statement)

@@ -3,12 +3,13 @@
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from slos.models import Service
 
-from ..choices import TRANSITIONS, Kind, ResolvePolicy, Severity, Status
+from ..choices import TRANSITIONS, AlertStatus, Kind, ResolvePolicy, Severity, Status
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
 from ..services.freshness import MAX_VERSION
 from ..services.incidents import CORRECTABLE_TIMES
@@ -108,6 +109,14 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AlertCountsSerializer(serializers.Serializer):
+    """Exact counts of an incident's alerts, however many it holds."""
+
+    firing = serializers.IntegerField()
+    resolved = serializers.IntegerField()
+    total = serializers.IntegerField()
+
+
 class IncidentDetailSerializer(IncidentSerializer):
     version = serializers.IntegerField(
         read_only=True,
@@ -120,8 +129,43 @@ class IncidentDetailSerializer(IncidentSerializer):
     integration = _read_only_slug("name", allow_null=True)
     previous = _read_only_slug("number", allow_null=True)
     allowed_statuses = serializers.SerializerMethodField()
-    alerts = AlertSerializer(many=True, read_only=True)
-    timeline = TimelineEntrySerializer(many=True, read_only=True)
+    alert_count = serializers.IntegerField(
+        read_only=True, help_text="How many alerts the incident holds (exact)."
+    )
+    alert_counts = AlertCountsSerializer(read_only=True)
+    alerts = AlertSerializer(
+        many=True,
+        read_only=True,
+        source="alerts_first_page",
+        help_text="The first page of the incident's alerts, firing first, then the newest "
+        "start: page 1 of `alerts_url`. An incident may hold 100,000 alerts; read the "
+        "others from `alerts_next` on.",
+    )
+    alerts_url = serializers.SerializerMethodField(
+        help_text="All of the incident's alerts, a page at a time (`?page=`), in the order "
+        "of `alerts`; `?status=firing` or `resolved` for one status."
+    )
+    alerts_next = serializers.SerializerMethodField(
+        help_text="Page 2 of `alerts_url`, or null when `alerts` holds them all."
+    )
+    timeline = TimelineEntrySerializer(
+        many=True,
+        read_only=True,
+        source="timeline_recent",
+        help_text="The newest timeline entries, oldest first: page 1 of `timeline_url` "
+        "(which is newest first). Older entries are on the next pages.",
+    )
+    timeline_count = serializers.IntegerField(
+        read_only=True, help_text="How many timeline entries the incident holds (exact)."
+    )
+    timeline_url = serializers.SerializerMethodField(
+        help_text="The whole timeline, a page at a time (`?page=`), newest first "
+        "(`?order=oldest` for oldest first, `?pinned=true` for the pinned entries)."
+    )
+    timeline_next = serializers.SerializerMethodField(
+        help_text="Page 2 of `timeline_url` (older entries), or null when `timeline` holds "
+        "them all."
+    )
 
     class Meta(IncidentSerializer.Meta):
         fields = [
@@ -133,14 +177,56 @@ class IncidentDetailSerializer(IncidentSerializer):
             "group_key",
             "previous",
             "allowed_statuses",
+            "alert_counts",
             "alerts",
+            "alerts_url",
+            "alerts_next",
             "timeline",
+            "timeline_count",
+            "timeline_url",
+            "timeline_next",
         ]
         read_only_fields = fields
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_allowed_statuses(self, incident: Incident) -> list[str]:
         return list(TRANSITIONS[incident.status])
+
+    def _list_url(self, incident: Incident, name: str, page: int = 1) -> str:
+        url = reverse(f"incident-{name}", args=[incident.number])
+        if page > 1:
+            url += f"?page={page}"
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request is not None else url
+
+    @extend_schema_field(serializers.URLField())
+    def get_alerts_url(self, incident: Incident) -> str:
+        return self._list_url(incident, "alerts")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_alerts_next(self, incident: Incident) -> str | None:
+        if incident.alert_count <= len(incident.alerts_first_page):  # type: ignore[attr-defined]
+            return None
+        return self._list_url(incident, "alerts", 2)
+
+    @extend_schema_field(serializers.URLField())
+    def get_timeline_url(self, incident: Incident) -> str:
+        return self._list_url(incident, "timeline")
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_timeline_next(self, incident: Incident) -> str | None:
+        if incident.timeline_count <= len(incident.timeline_recent):  # type: ignore[attr-defined]
+            return None
+        return self._list_url(incident, "timeline", 2)
+
+
+class IncidentAlertsQuerySerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=AlertStatus.choices, required=False)
+
+
+class IncidentTimelineQuerySerializer(serializers.Serializer):
+    order = serializers.ChoiceField(choices=["newest", "oldest"], default="newest")
+    pinned = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class IncidentDeclareSerializer(serializers.Serializer):

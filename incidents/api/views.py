@@ -14,12 +14,14 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.serializers import Serializer
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin, IsResponder
 
 from .. import selectors, services
 from ..actors import Actor
+from ..choices import AlertStatus
 from ..models import Alert, Incident, Integration
 from . import serializers as s
 from .filters import AlertFilter, IncidentFilter
@@ -96,14 +98,68 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return incident
 
     def _detail(self, incident: Incident, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.incident_get(user=self.request.user, number=incident.number)
-        response = Response(s.IncidentDetailSerializer(fresh).data, status=code)
+        fresh = selectors.incident_detail(
+            user=self.request.user, number=incident.number, size=self._page_size()
+        )
+        data = s.IncidentDetailSerializer(fresh, context={"request": self.request}).data
+        response = Response(data, status=code)
         response["ETag"] = f'"{fresh.version}"'  # type: ignore[attr-defined]
         return response
+
+    def _page_size(self) -> int:
+        """The size of one page of the paged lists (alerts, timeline): the detail shows
+        their first page."""
+        size = getattr(self.paginator, "page_size", None)
+        return size if isinstance(size, int) and size > 0 else int(api_settings.PAGE_SIZE or 50)
 
     @property
     def actor(self) -> Actor:
         return Actor.of(self.request.user)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="A page number, from 1."),
+            OpenApiParameter("status", str, enum=AlertStatus.values, description="One status"),
+        ],
+        responses=s.AlertSerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def alerts(self, request: Request, number: str) -> Response:
+        """The incident's alerts a page at a time, firing first, then the newest start
+        (the detail's `alerts` is page 1)."""
+        query = s.IncidentAlertsQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        queryset = selectors.incident_alerts(incident=self.get_object())
+        if "status" in query.validated_data:
+            queryset = queryset.filter(status=query.validated_data["status"])
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.AlertSerializer(page, many=True).data)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("page", int, description="A page number, from 1."),
+            OpenApiParameter(
+                "order", str, enum=["newest", "oldest"], description="newest first (default)"
+            ),
+            OpenApiParameter(
+                "pinned", bool, description="Only pinned entries (true) or unpinned (false)"
+            ),
+        ],
+        responses=s.TimelineEntrySerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], url_path="timeline", filter_backends=[])
+    def timeline(self, request: Request, number: str) -> Response:
+        """The incident's timeline a page at a time, newest first (the detail's `timeline`
+        is page 1, shown oldest first)."""
+        query = s.IncidentTimelineQuerySerializer(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        queryset = selectors.incident_timeline(incident=self.get_object())
+        if query.validated_data["order"] == "oldest":
+            queryset = queryset.reverse()
+        if query.validated_data.get("pinned") is not None:
+            queryset = queryset.filter(pinned=query.validated_data["pinned"])
+        page = self.paginate_queryset(queryset)
+        return self.get_paginated_response(s.TimelineEntrySerializer(page, many=True).data)
 
     @extend_schema(responses=s.IncidentDetailSerializer)
     def retrieve(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -63,7 +63,11 @@ class Alert(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["incident", "status"], name="alert_incident_idx"),
+            # An incident's alerts a page at a time, firing first (selectors.incident_alerts),
+            # and its counts by status, whatever the incident's size.
+            models.Index(
+                fields=["incident", "status", "-starts_at", "-id"], name="alert_incident_page_idx"
+            ),
             models.Index(
                 fields=["integration", "last_seen_at"],
                 name="alert_firing_idx",

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from ..choices import EntryKind
+from ..choices import STATE_KINDS, EntryKind
 
 
 class TimelineEntry(models.Model):
@@ -36,7 +36,23 @@ class TimelineEntry(models.Model):
     class Meta:
         ordering = ["at", "id"]
         verbose_name_plural = "timeline entries"
-        indexes = [models.Index(fields=["incident", "at"], name="timeline_incident_idx")]
+        indexes = [
+            # A page of an incident's timeline, newest first, and its pinned entries, read
+            # without sorting the incident's other entries (an incident may hold 100,000).
+            models.Index(fields=["incident", "at", "id"], name="timeline_incident_page_idx"),
+            models.Index(
+                fields=["incident", "at", "id"],
+                name="timeline_pinned_idx",
+                condition=Q(pinned=True),
+            ),
+            # The incident's version (its newest state-changing entry), read with every
+            # detail and room: one index entry, not a scan of 100,000 alert entries.
+            models.Index(
+                fields=["incident", "id"],
+                name="timeline_state_idx",
+                condition=Q(kind__in=STATE_KINDS),
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(kind__in=EntryKind.values), name="timeline_kind_valid"

@@ -91,3 +91,12 @@ def http_url(value: str) -> str:
     scripts (javascript:) or open other schemes."""
     url = str(value or "").strip()
     return url if urlsplit(url).scheme.lower() in ("http", "https") else ""
+
+
+@register.filter
+def thousands(value: int) -> str:
+    """A count with thousands separators (100,000), as the room's headings show them."""
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)

@@ -6,6 +6,7 @@ import hashlib
 import re
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
@@ -33,8 +34,14 @@ from ..forms import (
     SeverityForm,
     StatusForm,
 )
-from ..models import Incident, TimelineEntry
-from ..selectors import incident_get, incident_head
+from ..models import Alert, Incident, TimelineEntry
+from ..selectors import (
+    TimelineWindow,
+    incident_alerts,
+    incident_get,
+    incident_head,
+    incident_timeline_window,
+)
 from .common import attach_error, find_incident, html_not_found
 
 FORMS: dict[str, type[forms.Form]] = {
@@ -59,27 +66,99 @@ def _load(request: HttpRequest, number: int) -> Incident:
         raise Http404(f"No incident INC-{number}.") from None
 
 
+ROOM_ALERTS = 50  # alerts on one page of the room, firing first
+ROOM_TIMELINE = 50  # timeline entries on one page of the room, from the newest
+ROOM_PINNED = 100  # pinned entries shown besides the page (the newest)
+MAX_PAGE_DIGITS = 9
+
+
+def _page_number(value: str | None) -> int:
+    """A page number from the query string: anything but a plain small number is page 1
+    (each list clamps it to the pages it has)."""
+    text = (value or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > MAX_PAGE_DIGITS:
+        return 1
+    return max(1, int(text))
+
+
+def _room_link(incident: Incident, anchor: str, state: dict[str, Any], **changes: Any) -> str:
+    """The room's address at the list positions `state` (alerts page, timeline page,
+    order) with `changes` applied, defaults left out: links that work without JavaScript."""
+    params = {**state, **changes}
+    kept = {k: v for k, v in params.items() if v not in (None, "", 1, "newest")}
+    query = f"?{urlencode(kept)}" if kept else ""
+    return f"{_room_url(incident)}{query}#{anchor}"
+
+
 def _live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
+    """The alerts and timeline of the room, one page of each: the same few queries whatever
+    the incident's size, with exact counts."""
     newest_first = request.GET.get("order", "newest") != "oldest"
-    timeline = list(incident.timeline.all())
+    counts: dict[str, int] = incident.alert_counts  # type: ignore[attr-defined]
+    alert_pages = max(1, -(-counts["total"] // ROOM_ALERTS))
+    alert_page = min(_page_number(request.GET.get("alerts")), alert_pages)
+    offset = (alert_page - 1) * ROOM_ALERTS
+    alerts = list(incident_alerts(incident=incident)[offset : offset + ROOM_ALERTS])
+    window = incident_timeline_window(
+        incident=incident,
+        page=_page_number(request.GET.get("timeline")),
+        size=ROOM_TIMELINE,
+        pinned_limit=ROOM_PINNED,
+    )
+    timeline = list(window.entries)
     if newest_first:
         timeline.reverse()
-    alerts = list(incident.alerts.all())
+
+    state = {
+        "order": "newest" if newest_first else "oldest",
+        "alerts": alert_page,
+        "timeline": window.page,
+    }
+
+    def link(anchor: str, **changes: Any) -> str:
+        return _room_link(incident, anchor, state, **changes)
+
     return {
         "incident": incident,
         "timeline": timeline,
+        "timeline_window": window,
+        "pinned_elsewhere": window.pinned_elsewhere,
         "newest_first": newest_first,
         "alerts": alerts,
-        "firing": sum(1 for a in alerts if a.status == "firing"),
-        "stamp": _stamp(timeline, alerts),
+        "alert_counts": counts,
+        "firing": counts["firing"],
+        "alerts_first_shown": offset + 1 if alerts else 0,
+        "alerts_last_shown": offset + len(alerts),
+        "alert_page": alert_page,
+        "alert_pages": alert_pages,
+        "alerts_previous_url": link("alerts", alerts=alert_page - 1) if alert_page > 1 else "",
+        "alerts_next_url": (
+            link("alerts", alerts=alert_page + 1) if alert_page < alert_pages else ""
+        ),
+        "timeline_newer_url": (
+            link("timeline", timeline=window.page - 1) if window.page > 1 else ""
+        ),
+        "timeline_older_url": (
+            link("timeline", timeline=window.page + 1) if window.page < window.pages else ""
+        ),
+        "timeline_newest_url": link("timeline", timeline=1) if window.page > 2 else "",
+        "timeline_oldest_url": (
+            link("timeline", timeline=window.pages) if window.page < window.pages - 1 else ""
+        ),
+        "order_newest_url": link("timeline", order="newest"),
+        "order_oldest_url": link("timeline", order="oldest"),
+        "live_query": urlencode(state),
+        "stamp": _stamp(window, alerts, counts),
     }
 
 
-def _stamp(timeline: list[TimelineEntry], alerts: list[Any]) -> str:
+def _stamp(window: TimelineWindow, alerts: list[Alert], counts: dict[str, int]) -> str:
     """A short digest of what the live part shows, so an unchanged part is not redrawn
     (redrawing would move the keyboard focus and the screen reader's place)."""
     digest = hashlib.sha256()
-    for entry in sorted(timeline, key=lambda e: e.pk):
+    digest.update(f"t{window.total}:{window.pages}:{window.pinned_total};".encode())
+    digest.update(";".join(f"{k}={v}" for k, v in sorted(counts.items())).encode())
+    for entry in sorted([*window.entries, *window.pinned_elsewhere], key=lambda e: e.pk):
         digest.update(f"e{entry.pk}:{int(entry.pinned)};".encode())
     for alert in alerts:
         digest.update(f"a{alert.pk}:{alert.status}:{alert.last_seen_at.isoformat()};".encode())
