@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core import forms as bounded
 from slos.models import Service
 
 from .choices import Kind, ResolvePolicy, Severity, Status
@@ -111,7 +112,7 @@ class CorrectTimeForm(ActionForm):
         label="Time",
         choices=[(name, name.replace("_", " ").capitalize()) for name in CORRECTABLE_TIMES],
     )
-    value = forms.DateTimeField(
+    value = bounded.DateTimeField(
         label="Corrected to",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local", "step": 1}),
         help_text="In your time zone.",
@@ -151,12 +152,8 @@ class IncidentFilterForm(forms.Form):
     severity = forms.ChoiceField(required=False, choices=[("", "Any"), *Severity.choices])
     service = forms.SlugField(required=False, max_length=100)
     kind = forms.ChoiceField(required=False, choices=[("", "Any"), *Kind.choices])
-    since = forms.DateField(
-        required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        required=False, label="Started until", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = bounded.DateField(required=False, label="Started from")
+    until = bounded.DateField(required=False, label="Started until")
     sort = forms.ChoiceField(
         required=False,
         choices=[

@@ -21,6 +21,7 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_of
+from core import forms as bounded
 from oncall.models import Team
 
 from .actors import Actor
@@ -81,7 +82,7 @@ class ActionItemForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.order_by("slug"), to_field_name="slug", required=False
     )
-    due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = bounded.DateField(required=False)
     tracker_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 

@@ -6,6 +6,8 @@ from typing import Any
 
 from django import forms
 
+from core import forms as bounded
+
 from . import budget
 from .choices import BudgetingMethod, BypassKind, CorrectionCategory, SliSource, WindowKind
 from .errors import SloError
@@ -113,8 +115,8 @@ class CorrectionForm(ServiceErrorsMixin):
         empty_label="Every SLO of the service",
         label="Applies to",
     )
-    start = forms.DateTimeField(help_text="With a zone, e.g. 2026-11-21T16:25:00Z.")
-    end = forms.DateTimeField(help_text="With a zone, e.g. 2026-11-21T17:00:00Z.")
+    start = bounded.DateTimeField(help_text="With a zone, e.g. 2026-11-21T16:25:00Z.")
+    end = bounded.DateTimeField(help_text="With a zone, e.g. 2026-11-21T17:00:00Z.")
     category = forms.ChoiceField(choices=CorrectionCategory.choices)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
 
@@ -135,6 +137,6 @@ class BypassForm(ServiceErrorsMixin):
 
     kind = forms.ChoiceField(choices=BypassKind.choices, widget=forms.RadioSelect)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
-    expires_at = forms.DateTimeField(
+    expires_at = bounded.DateTimeField(
         label="Expires at", help_text="With a zone, at most 7 days ahead, e.g. 2026-11-22T09:00Z."
     )
