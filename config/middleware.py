@@ -35,7 +35,8 @@ def _declared_length(request: HttpRequest) -> int:
 class RequestBoundsMiddleware:
     """A query string longer than KEEL_MAX_QUERY_BYTES is a 414, one with a NUL character a
     400 (PostgreSQL cannot compare text with NUL), a body declared larger than
-    KEEL_MAX_BODY_BYTES a 413, before any view, filter or the CSRF check reads them."""
+    KEEL_MAX_BODY_BYTES a 413, before any view, filter or the CSRF check reads them; a
+    method a view does not take is a 405 page rather than an empty answer."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -53,4 +54,11 @@ class RequestBoundsMiddleware:
             problem = body_size_problem(_declared_length(request), settings.KEEL_MAX_BODY_BYTES)
             if problem is not None:
                 return refusal(request, 413, problem)
-        return self.get_response(request)
+        response = self.get_response(request)
+        if response.status_code == 405 and not response.content:
+            # require_POST's bare answer, e.g. to an action's URL opened in a new tab.
+            allowed = response.get("Allow", "")
+            page = refusal(request, 405, f"This address takes a form ({allowed}); nothing changed.")
+            page["Allow"] = allowed
+            return page
+        return response

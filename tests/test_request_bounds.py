@@ -184,3 +184,12 @@ def test_a_nul_in_a_query_string_is_a_page_in_the_layout(viewer):
     assert response.status_code == 400
     page = response.content.decode()
     assert _in_layout(page) and "NUL character" in page
+
+
+def test_an_action_address_opened_in_the_browser_is_a_page_not_a_blank(responder):
+    incident = incident_declare(actor=Actor.of(responder), title="Checkout", severity="SEV2")
+    response = _signed_in(responder).get(f"/incidents/{incident.number}/resolve/", **BROWSER)
+    assert response.status_code == 405
+    assert response["Allow"] == "POST"
+    page = response.content.decode()
+    assert _in_layout(page) and "This address takes a form (POST); nothing changed." in page
