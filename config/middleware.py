@@ -58,7 +58,8 @@ class RequestBoundsMiddleware:
         if response.status_code == 405 and not response.content:
             # require_POST's bare answer, e.g. to an action's URL opened in a new tab.
             allowed = response.get("Allow", "")
-            page = refusal(request, 405, f"This address takes a form ({allowed}); nothing changed.")
+            message = f"Only {allowed} requests are taken here; nothing was changed."
+            page = refusal(request, 405, message)
             page["Allow"] = allowed
             return page
         return response

@@ -51,6 +51,18 @@ def date_problem(value: date, what: str = "the date") -> str | None:
     return None
 
 
+COUNT_MAX = 10**15
+"""The largest count a person enters (users affected, failed requests): well inside the
+database's 64-bit integers."""
+
+
+def text_problem(value: str, what: str = "the text") -> str | None:
+    """Why `value` cannot be stored as text (PostgreSQL refuses NUL in text and JSON)."""
+    if "\x00" in value:
+        return f"{_label(what)} may not contain the NUL character."
+    return None
+
+
 def int_problem(value: int, what: str, low: int, high: int, unit: str = "") -> str | None:
     """Why `value` is not in [low, high], or None."""
     if low <= value <= high:

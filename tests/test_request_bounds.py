@@ -192,4 +192,54 @@ def test_an_action_address_opened_in_the_browser_is_a_page_not_a_blank(responder
     assert response.status_code == 405
     assert response["Allow"] == "POST"
     page = response.content.decode()
-    assert _in_layout(page) and "This address takes a form (POST); nothing changed." in page
+    assert _in_layout(page) and "Only POST requests are taken here; nothing was changed." in page
+
+
+@pytest.mark.parametrize("count", ["9223372036854775808", str(10**15 + 1)])
+def test_postmortem_figures_beyond_any_count_are_a_form_error(responder, count):
+    incident = _resolved_with_postmortem(responder)
+    response = _signed_in(responder).post(
+        f"/incidents/{incident.number}/postmortem/figures/",
+        {"failed_requests": count, "users_affected": "10"},
+        **BROWSER,
+    )
+    assert response.status_code < 500
+    postmortem = incident.postmortem
+    postmortem.refresh_from_db()
+    assert postmortem.failed_requests is None and postmortem.users_affected is None
+
+
+def test_postmortem_figures_api_refuses_a_count_beyond_any_count(responder, responder_api):
+    incident = _resolved_with_postmortem(responder)
+    response = responder_api.patch(
+        f"/api/v1/incidents/{incident.number}/postmortem/figures/",
+        {"failed_requests": 2**63},
+        format="json",
+    )
+    assert response.status_code == 400, response.content
+    assert "message" in response.json()
+
+
+def test_a_nul_in_the_postmortem_template_is_refused_and_the_text_kept(admin_user):
+    key = SECTION_KEYS[0]
+    before = pm.postmortem_template_get().text_for(key)
+    response = _signed_in(admin_user).post(
+        "/postmortems/template/", {key: "Summary\x00 of it"}, **BROWSER
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "A section may not contain the NUL character." in page
+    assert "Summary" in page
+    assert pm.postmortem_template_get().text_for(key) == before
+
+
+def test_a_nul_in_a_postmortem_section_is_refused(responder):
+    incident = _resolved_with_postmortem(responder)
+    key = SECTION_KEYS[0]
+    before = list(PostmortemSection.objects.values_list("key", "body", "revision"))
+    _signed_in(responder).post(
+        f"/incidents/{incident.number}/postmortem/sections/{key}/",
+        {"body": "a\x00b", "base_revision": "0"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert list(PostmortemSection.objects.values_list("key", "body", "revision")) == before
