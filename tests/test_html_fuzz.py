@@ -192,6 +192,14 @@ def _is_refusal(response: Any) -> bool:
     return 'role="alert"' in body or 'class="error' in body
 
 
+def _is_page(response: Any) -> bool:
+    """An error answer a person can read: a page in the layout (or the iCal feed's and
+    acknowledge links' plain text, for calendar apps and mail clients)."""
+    kind = response.get("Content-Type", "")
+    body = response.content.decode(errors="replace")
+    return ('<nav aria-label="Main">' in body) or (kind.startswith("text/plain") and bool(body))
+
+
 def _check(response: Any, what: str) -> None:
     assert response.status_code < 500, f"{what}: {response.status_code}"
 
@@ -202,6 +210,8 @@ def _submit(client: Client, method: str, url: str, data: dict[str, Any], what: s
     response = _send(client, method, url, data)
     if response.status_code >= 500:
         return [f"{what}: answered {response.status_code}"]
+    if response.status_code >= 400 and not _is_page(response):
+        return [f"{what}: answered {response.status_code} with neither a page nor JSON"]
     if before is not None and _is_refusal(response):
         stored = html_fuzz.changed(before, html_fuzz.row_counts())
         if stored:
