@@ -101,6 +101,32 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
     return _page(request, "403.html", 403, {"exception": message})
 
 
+def error_answer(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """A refused request (too large, malformed): JSON for the API, a page for a person."""
+    if not wants_html(request):
+        return JsonResponse({"message": message}, status=status)
+    return _page(request, "400.html", status, {"exception": message})
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Django's answer to a request it cannot read: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
+    (sent without a length, so the bounds middleware could not tell), too many fields, a
+    malformed multipart body."""
+    from django.conf import settings
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+
+    from core.bounds import body_size_problem
+
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return error_answer(request, 413, body_size_problem(limit + 1, limit) or "")
+    if isinstance(exception, TooManyFieldsSent):
+        limit = settings.DATA_UPLOAD_MAX_NUMBER_FIELDS
+        message = f"The form has too many fields: at most {limit}; nothing was changed."
+        return error_answer(request, 400, message)
+    return error_answer(request, 400, "The request could not be read; nothing was changed.")
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     if not wants_html(request):
         return json_server_error(request)

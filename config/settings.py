@@ -7,6 +7,7 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from core import bounds
 from core.outbound_policy import Allowlist
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -52,7 +53,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
-    "config.middleware.RejectNulQueryMiddleware",
+    "config.middleware.RequestBoundsMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -335,6 +336,12 @@ if not re.fullmatch(r"(?i)off|[1-9][0-9]{0,8}/(second|minute|hour|day)", KEEL_AP
         f"KEEL_API_RATE_LIMIT={KEEL_API_RATE_LIMIT!r}: expected <n>/second|minute|hour|day "
         "(n from 1) or off."
     )
+
+# What any request may carry (core/bounds.py): its query string, and its body (forms and
+# API calls; the webhooks have their own limit below). Django reads no larger form body.
+KEEL_MAX_QUERY_BYTES = env.int("KEEL_MAX_QUERY_BYTES", default=bounds.MAX_QUERY_BYTES)
+KEEL_MAX_BODY_BYTES = env.int("KEEL_MAX_BODY_BYTES", default=bounds.MAX_BODY_BYTES)
+DATA_UPLOAD_MAX_MEMORY_SIZE = KEEL_MAX_BODY_BYTES
 KEEL_MAX_WEBHOOK_BYTES = env.int("KEEL_MAX_WEBHOOK_BYTES", default=5 * 1024 * 1024)
 # Deliveries still unprocessed this long after arrival are enqueued again by the sweep.
 KEEL_REQUEUE_AFTER_SECONDS = env.int("KEEL_REQUEUE_AFTER_SECONDS", default=60)

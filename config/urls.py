@@ -40,6 +40,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
+handler400 = "config.api.bad_request"
 handler403 = "config.api.permission_denied"
 handler404 = "config.api.not_found"
 handler500 = "config.api.server_error"

@@ -8,7 +8,7 @@ what Python's datetime can represent.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 EARLIEST_YEAR = 1970
 LATEST_YEAR = 2200
@@ -40,6 +40,26 @@ def datetime_problem(value: datetime, what: str = "the time") -> str | None:
         return f"{_label(what)} needs a time zone."
     if not EARLIEST <= value < END:
         return f"{_label(what)} must lie between {RANGE_TEXT}; {value.isoformat()} does not."
+    return None
+
+
+def date_problem(value: date, what: str = "the date") -> str | None:
+    """Why `value` is not a day of Keel's range (1970-2200), or None: a day at either end
+    still leaves room for the day after it and for any zone's offset."""
+    if not EARLIEST_YEAR <= value.year <= LATEST_YEAR:
+        return f"{_label(what)} must lie between {EARLIEST_YEAR}-01-01 and {LATEST_YEAR}-12-31."
+    return None
+
+
+COUNT_MAX = 10**15
+"""The largest count a person enters (users affected, failed requests): well inside the
+database's 64-bit integers."""
+
+
+def text_problem(value: str, what: str = "the text") -> str | None:
+    """Why `value` cannot be stored as text (PostgreSQL refuses NUL in text and JSON)."""
+    if "\x00" in value:
+        return f"{_label(what)} may not contain the NUL character."
     return None
 
 
@@ -83,3 +103,46 @@ def check(problem: str | None, field: str) -> None:
 def clamp_datetime(value: datetime) -> datetime:
     """The nearest Keel instant: for windows read from a URL, not for stored values."""
     return min(max(value, EARLIEST), LATEST)
+
+
+PAGE_NUMBER_MAX = 100_000
+"""The last page number a list reads (at 50 rows a page, five million rows deep)."""
+
+
+def page_number(raw: object) -> int:
+    """A list's page number from the URL: 1 for anything unreadable, at most
+    PAGE_NUMBER_MAX, so that its offset always fits the database's integers."""
+    try:
+        number = int(str(raw or 1))
+    except ValueError:
+        return 1
+    return min(max(1, number), PAGE_NUMBER_MAX)
+
+
+MAX_QUERY_BYTES = 8 * 1024
+"""The longest query string Keel reads (a URL of a filtered list is far shorter)."""
+MAX_BODY_BYTES = 5 * 1024 * 1024
+"""The largest request body Keel reads by default (a postmortem section, an SLO file)."""
+
+
+def _size_text(size: int) -> str:
+    if size >= 1024 * 1024 and size % (1024 * 1024) == 0:
+        return f"{size // (1024 * 1024)} MiB"
+    if size >= 1024 and size % 1024 == 0:
+        return f"{size // 1024} KiB"
+    return f"{size} bytes"
+
+
+def query_size_problem(size: int, limit: int = MAX_QUERY_BYTES) -> str | None:
+    if size <= limit:
+        return None
+    return f"The address is too long: its query string may be at most {_size_text(limit)}."
+
+
+def body_size_problem(size: int, limit: int = MAX_BODY_BYTES) -> str | None:
+    if size <= limit:
+        return None
+    return (
+        f"What was sent is too large: at most {_size_text(limit)} can be sent at once; "
+        "nothing was changed."
+    )

@@ -8,6 +8,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from core import forms as bounded
 from core.datetime_fields import LocalDateTimeField
 from slos.models import Service
 
@@ -148,12 +149,8 @@ class IncidentFilterForm(forms.Form):
     severity = forms.ChoiceField(required=False, choices=[("", "Any"), *Severity.choices])
     service = forms.SlugField(required=False, max_length=100)
     kind = forms.ChoiceField(required=False, choices=[("", "Any"), *Kind.choices])
-    since = forms.DateField(
-        required=False, label="Started from", widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        required=False, label="Started until", widget=forms.DateInput(attrs={"type": "date"})
-    )
+    since = bounded.DateField(required=False, label="Started from")
+    until = bounded.DateField(required=False, label="Started until")
     sort = forms.ChoiceField(
         required=False,
         choices=[

@@ -22,6 +22,8 @@ from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
 from accounts.roles import Role, role_of
+from core import forms as bounded
+from core.bounds import COUNT_MAX
 from oncall.models import Team
 
 from .actors import Actor
@@ -47,8 +49,8 @@ User = get_user_model()
 
 
 class FiguresForm(forms.Form):
-    users_affected = forms.IntegerField(min_value=0, required=False)
-    failed_requests = forms.IntegerField(min_value=0, required=False)
+    users_affected = forms.IntegerField(min_value=0, max_value=COUNT_MAX, required=False)
+    failed_requests = forms.IntegerField(min_value=0, max_value=COUNT_MAX, required=False)
     revenue_impact = forms.DecimalField(
         min_value=0, max_digits=14, decimal_places=2, required=False
     )
@@ -82,7 +84,7 @@ class ActionItemForm(forms.Form):
     team = forms.ModelChoiceField(
         queryset=Team.objects.order_by("slug"), to_field_name="slug", required=False
     )
-    due_on = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    due_on = bounded.DateField(required=False)
     tracker_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
     description = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
 
@@ -476,12 +478,17 @@ def template_edit(request: HttpRequest) -> HttpResponse:
     if role_of(request.user) < Role.ADMIN:
         raise PermissionDenied("Only admins edit the postmortem template.")
     template = pm.postmortem_template_get()
+    texts = {key: template.text_for(key) for key in SECTION_KEYS}
+    status = 200
     if request.method == "POST":
-        pm.postmortem_template_update(
-            actor=Actor.of(request.user),
-            sections={key: request.POST.get(key, "") for key in SECTION_KEYS},
-        )
-        messages.success(request, "Template saved; new postmortems start from it.")
-        return redirect(reverse("postmortems:template"))
-    rows = [{"spec": s, "text": template.text_for(s.key)} for s in SECTIONS]
-    return render(request, "incidents/postmortems/template.html", {"rows": rows})
+        texts = {key: request.POST.get(key, "") for key in SECTION_KEYS}
+        try:
+            pm.postmortem_template_update(actor=Actor.of(request.user), sections=texts)
+        except IncidentError as error:  # kept as typed, with the refusal above
+            messages.error(request, error.message)
+            status = 400
+        else:
+            messages.success(request, "Template saved; new postmortems start from it.")
+            return redirect(reverse("postmortems:template"))
+    rows = [{"spec": s, "text": texts[s.key]} for s in SECTIONS]
+    return render(request, "incidents/postmortems/template.html", {"rows": rows}, status=status)

@@ -20,6 +20,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder, IsViewer
+from core.bounds import COUNT_MAX
 from oncall.models import Team
 
 from .. import selectors
@@ -150,8 +151,12 @@ class SectionConflictSerializer(serializers.Serializer):
 
 
 class FiguresSerializer(serializers.Serializer):
-    users_affected = serializers.IntegerField(min_value=0, allow_null=True, required=False)
-    failed_requests = serializers.IntegerField(min_value=0, allow_null=True, required=False)
+    users_affected = serializers.IntegerField(
+        min_value=0, max_value=COUNT_MAX, allow_null=True, required=False
+    )
+    failed_requests = serializers.IntegerField(
+        min_value=0, max_value=COUNT_MAX, allow_null=True, required=False
+    )
     revenue_impact = serializers.DecimalField(
         max_digits=14, decimal_places=2, min_value=0, allow_null=True, required=False
     )

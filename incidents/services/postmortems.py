@@ -15,6 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from accounts.roles import Role
+from core.bounds import COUNT_MAX, int_problem, text_problem
 
 from ..actors import Actor
 from ..choices import EntryKind, Kind, Status
@@ -131,6 +132,10 @@ def postmortem_template_update(*, actor: Actor, sections: dict[str, str]) -> Pos
     unknown = set(sections) - set(SECTION_KEYS)
     if unknown:
         raise PostmortemError(f"Unknown sections: {', '.join(sorted(unknown))}.", field="sections")
+    for key, text in sections.items():
+        problem = text_problem(str(text), "a section")
+        if problem is not None:
+            raise PostmortemError(problem, field=key)
     template = postmortem_template_get()
     template.sections = {
         key: str(sections.get(key, template.text_for(key))) for key in SECTION_KEYS
@@ -322,6 +327,9 @@ def postmortem_edit_section(
         raise PostmortemError(f"Unknown section {key!r}.", field="key")
     if len(body) > 100_000:
         raise PostmortemError("A section holds at most 100,000 characters.", field=key)
+    problem = text_problem(body, "a section")
+    if problem is not None:
+        raise PostmortemError(problem, field=key)
     now = _now(at)
     postmortem = _lock(postmortem)
     section, _ = PostmortemSection.objects.select_for_update().get_or_create(
@@ -351,6 +359,9 @@ def _count(value: Any, field: str) -> int | None:
         raise PostmortemError("Enter a whole number.", field=field) from None
     if number < 0:
         raise PostmortemError("Enter zero or more.", field=field)
+    problem = int_problem(number, "the number", 0, COUNT_MAX)
+    if problem is not None:
+        raise PostmortemError(problem, field=field)
     return number
 
 

@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
+from django.db.models.fields.json import KeyTextTransform
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -143,7 +144,10 @@ def alert_list_view(request: HttpRequest) -> HttpResponse:
             alerts = alerts.filter(status=data["status"])
         if data.get("label"):
             name, value = data["label"]
-            alerts = alerts.filter(**{f"labels__{name}": value})
+            # The name is a key, never an ORM lookup (`isnull`, `regex`, ...).
+            alerts = alerts.annotate(label_value=KeyTextTransform(name, "labels")).filter(
+                label_value=value
+            )
         page = paginate(alerts, request.GET.get("page"), PAGE_SIZE)
     integrations = (
         list(integration_list(user=request.user).values("id", "name"))

@@ -7,6 +7,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
+from core.bounds import page_number
+
 COUNT_CAP = 10_000
 
 
@@ -41,13 +43,6 @@ class Page:
         if self.capped:
             return None
         return max(1, -(-self.total // self.size))
-
-
-def page_number(raw: str | None) -> int:
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
 
 
 def paginate(query: QuerySet[Any], raw_number: str | None, size: int) -> Page:

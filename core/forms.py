@@ -1,0 +1,25 @@
+"""Form fields with Keel's bounds (`core.bounds`) built in: every form that takes a date or
+a time from a person or a URL uses these, so no value outside 1970-2200 reaches the
+arithmetic or the database behind it."""
+
+from typing import Any
+
+from django import forms
+
+from .validators import validate_keel_date, validate_keel_datetime
+
+
+class DateField(forms.DateField):
+    """A day in 1970-2200 (a filter's "from" or "until", a due date)."""
+
+    default_validators = [validate_keel_date]
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.DateInput(attrs={"type": "date"}))
+        super().__init__(**kwargs)
+
+
+class DateTimeField(forms.DateTimeField):
+    """An instant in 1970-2200; one typed without a zone is read in the current zone."""
+
+    default_validators = [validate_keel_datetime]
