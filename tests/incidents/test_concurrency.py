@@ -9,7 +9,7 @@ import pytest
 from django.db import connection
 
 from incidents import alertmanager
-from incidents.choices import DeliveryState, EntryKind, Status
+from incidents.choices import RECORDED_KINDS, DeliveryState, EntryKind, Status
 from incidents.models import Alert, Delivery, Incident, TimelineEntry
 from incidents.services import delivery_process
 from tests.incidents import payloads
@@ -118,7 +118,8 @@ def test_one_delivery_processed_by_eight_workers_at_once_counts_once(transaction
     assert delivery.attempts == 1
     assert Incident.objects.count() == 1
     assert set(Alert.objects.values_list("times_seen", flat=True)) == {1}
-    assert TimelineEntry.objects.count() == 3
+    # What the delivery wrote (paging adds its own entry once its task has run).
+    assert TimelineEntry.objects.exclude(kind__in=RECORDED_KINDS).count() == 3
 
 
 @pytest.mark.timeout(180)
