@@ -74,7 +74,12 @@ def test_a_failed_save_is_shown_kept_retried_and_guarded(
         expect(state.locator("[data-state=saved]")).to_be_visible(timeout=30_000)
         assert _body() == "Written on a train."
         assert _kept(tab, number) is None
-        tab.on("dialog", lambda dialog: dialogs.append(dialog.type) or dialog.accept())
+
+        def _answer(dialog) -> None:
+            dialogs.append(dialog.type)
+            dialog.accept()
+
+        tab.on("dialog", _answer)
         tab.close(run_before_unload=True)
         assert dialogs == ["beforeunload"]
     except Exception:
@@ -146,7 +151,8 @@ def test_a_section_too_large_to_send_is_kept_and_said_before_sending(
             "Not saved — the text is too large"
         )
         expect(state).to_contain_text("Your text is kept in this browser.")
-        assert _kept(tab, number) is not None and huge in _kept(tab, number)
+        kept = _kept(tab, number)
+        assert kept is not None and huge in kept
         assert sent == [] and _body() == ""
 
         box.fill("The pool ran dry.")
