@@ -8,6 +8,7 @@ what Python's datetime can represent.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, time, timedelta
 
 EARLIEST_YEAR = 1970
@@ -83,3 +84,25 @@ def check(problem: str | None, field: str) -> None:
 def clamp_datetime(value: datetime) -> datetime:
     """The nearest Keel instant: for windows read from a URL, not for stored values."""
     return min(max(value, EARLIEST), LATEST)
+
+
+JSON_DEPTH_MAX = 64
+"""How deeply a JSON body may nest arrays and objects; Keel's own bodies need a handful of
+levels, and Python's parser gives out (RecursionError) near a thousand."""
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth_problem(text: str, most: int = JSON_DEPTH_MAX) -> str | None:
+    """Why a JSON text nests too deeply to be parsed, or None. Strings are skipped, so a
+    bracket inside a string does not count; a text that is not JSON is left to the parser."""
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > most:
+                return f"JSON may nest arrays and objects at most {most} levels deep."
+        else:
+            depth -= 1
+    return None
