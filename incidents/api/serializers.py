@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializer_fields import keel_datetime
 from slos.models import Service
 
 from ..choices import TRANSITIONS, Kind, ResolvePolicy, Severity, Status
@@ -149,7 +150,7 @@ class IncidentDeclareSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     services = ServiceSlugField(many=True, required=False)
     kind = serializers.ChoiceField(choices=[Kind.MANUAL, Kind.DRILL], default=Kind.MANUAL)
-    started_at = serializers.DateTimeField(required=False)
+    started_at = keel_datetime(required=False)
     commander = UsernameField(required=False, allow_null=True)
 
 
@@ -212,7 +213,7 @@ class ReopenSerializer(BasedOnSerializer):
 
 class CorrectTimeSerializer(BasedOnSerializer):
     field = serializers.ChoiceField(choices=CORRECTABLE_TIMES)
-    value = serializers.DateTimeField()
+    value = keel_datetime()
     reason = serializers.CharField(max_length=1000)
 
 
@@ -330,5 +331,5 @@ class IncidentMetricsSerializer(serializers.Serializer):
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    since = serializers.DateTimeField(required=False)
-    until = serializers.DateTimeField(required=False)
+    since = keel_datetime(required=False)
+    until = keel_datetime(required=False)
