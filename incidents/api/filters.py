@@ -6,22 +6,31 @@ import django_filters
 from django import forms
 from django.db.models import QuerySet
 
+from core.bounds import RANGE_TEXT, datetime_problem
+
 from ..choices import OPEN_STATUSES, AlertStatus, Kind, Severity, Status
 from ..models import Alert, Incident
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 time, normalised to UTC: any offset Python accepts (up to ±24 h) is
-    then one PostgreSQL accepts too, and a time that leaves the calendar is a 400."""
+    then one PostgreSQL accepts too, and a time outside Keel's range (1970-2200, the
+    bounds of every stored time) is a 400."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
         if parsed is None:
             return None
         try:
-            return parsed.astimezone(dt.UTC)
-        except (OverflowError, ValueError) as exc:
-            raise forms.ValidationError("Enter a time between years 1 and 9999.") from exc
+            parsed = parsed.astimezone(dt.UTC)
+        except (OverflowError, ValueError):
+            parsed = None
+        problem = "" if parsed is None else datetime_problem(parsed)
+        if parsed is None or problem:
+            raise forms.ValidationError(
+                problem or f"The time must lie between {RANGE_TEXT}.", code="out_of_range"
+            )
+        return parsed
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -40,7 +49,9 @@ class StrictBooleanField(forms.Field):
             return self.VALUES[str(value).strip().lower()]
         except KeyError:
             raise forms.ValidationError(
-                f"Enter true or false, not {str(value)[:40]!r}.", code="invalid"
+                "Enter true or false, not %(value)s.",
+                code="invalid",
+                params={"value": repr(str(value)[:40])},
             ) from None
 
 
