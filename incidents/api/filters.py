@@ -8,7 +8,9 @@ from django.db.models import QuerySet
 
 from core.bounds import RANGE_TEXT, datetime_problem
 
+from ..alert_labels import HELP_TEXT, LabelMatcherField, alerts_matching
 from ..choices import OPEN_STATUSES, AlertStatus, Kind, Severity, Status
+from ..label_matchers import Matcher
 from ..models import Alert, Incident
 
 
@@ -59,6 +61,10 @@ class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
 
 
+class LabelMatcherFilter(django_filters.Filter):
+    field_class = LabelMatcherField
+
+
 class IncidentFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=Status.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
@@ -93,16 +99,11 @@ class AlertFilter(django_filters.FilterSet):
     integration = django_filters.CharFilter(field_name="integration__name")
     incident = django_filters.NumberFilter(field_name="incident__number")
     fingerprint = django_filters.CharFilter()
-    label = django_filters.CharFilter(method="filter_label", label="label as name=value")
+    label = LabelMatcherFilter(method="filter_label", label=HELP_TEXT)
 
     class Meta:
         model = Alert
         fields: list[str] = []
 
-    def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        key, sep, wanted = value.partition("=")
-        if not sep or not key:
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"label": ["Use label=name=value, e.g. label=service=checkout."]})
-        return queryset.filter(labels__contains={key: wanted})
+    def filter_label(self, queryset: QuerySet, name: str, value: Matcher | None) -> QuerySet:
+        return queryset if value is None else alerts_matching(queryset, value)

@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from accounts.roles import Role, role_of
 
 from .. import charts
+from ..alert_labels import alerts_matching
 from ..choices import OPEN_STATUSES, Severity, Status
 from ..forms import SORTS, AlertFilterForm, IncidentFilterForm, MetricsForm
 from ..models import Incident
@@ -142,8 +143,7 @@ def alert_list_view(request: HttpRequest) -> HttpResponse:
         if data.get("status"):
             alerts = alerts.filter(status=data["status"])
         if data.get("label"):
-            name, value = data["label"]
-            alerts = alerts.filter(**{f"labels__{name}": value})
+            alerts = alerts_matching(alerts, data["label"])
         page = paginate(alerts, request.GET.get("page"), PAGE_SIZE)
     integrations = (
         list(integration_list(user=request.user).values("id", "name"))
