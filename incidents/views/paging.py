@@ -8,6 +8,9 @@ from typing import Any
 from django.db.models import QuerySet
 
 COUNT_CAP = 10_000
+PAGE_MAX = 1_000_000
+"""The highest page number read from a URL: its offset stays far inside PostgreSQL's
+bigint (page=99999999999999999999 was a 500), and a page past the end is simply empty."""
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,11 @@ class Page:
 
 
 def page_number(raw: str | None) -> int:
-    try:
-        return max(1, int(raw or 1))
-    except ValueError:
-        return 1
+    """The page number a URL asks for, within 1..PAGE_MAX; anything not a number is 1."""
+    text = (raw or "").strip()
+    if not text.isascii() or not text.isdigit() or len(text) > len(str(PAGE_MAX)):
+        return PAGE_MAX if text.isascii() and text.isdigit() else 1
+    return min(max(1, int(text)), PAGE_MAX)
 
 
 def paginate(query: QuerySet[Any], raw_number: str | None, size: int) -> Page:

@@ -161,3 +161,12 @@ def test_a_related_id_past_bigint_is_a_400(admin_api):
     )
     assert response.status_code == 400
     assert "schedule" in response.json()["errors"]
+
+
+@pytest.mark.parametrize("page", ["99999999999999999999", "1" + "0" * 4000, "-5", "0", "x", "٣"])
+@pytest.mark.parametrize("url", ["/incidents/", "/alerts/"])
+def test_html_list_page_numbers_out_of_range_are_a_page(client, viewer, url, page):
+    client.force_login(viewer)
+    response = client.get(url, {"page": page})
+    assert response.status_code == 200
+    assert response.context["page"].object_list == []
