@@ -45,9 +45,13 @@ def test_moderately_nested_json_still_parses(admin_api, checkout):
         ("get", "/api/v1/action-items/abc/"),
         ("delete", "/api/v1/oncall/contact-methods/99999999999999999999/"),
         ("get", "/api/v1/alerts/99999999999999999999/"),
+        ("get", "/api/v1/services/%00/"),
+        ("delete", "/api/v1/services/%00/"),
+        ("get", "/api/v1/oncall/teams/%00/"),
+        ("get", "/api/v1/oncall/teams/caf%C3%A9/"),
     ],
 )
-def test_non_integer_ids_are_404(admin_api, method, url):
+def test_ids_and_slugs_that_cannot_name_an_object_are_404(admin_api, method, url):
     response = getattr(admin_api, method)(url)
     assert response.status_code == 404
     _message(response)
