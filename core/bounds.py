@@ -86,6 +86,18 @@ def clamp_datetime(value: datetime) -> datetime:
     return min(max(value, EARLIEST), LATEST)
 
 
+def clamp_url_datetime(value: datetime) -> datetime:
+    """A window bound read from a URL, in UTC and clamped into Keel's range; a zone-less
+    value is taken as UTC, and one whose offset leaves the calendar (9999-12-31T23:00-05:00)
+    goes to the nearer end."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return clamp_datetime(value.astimezone(UTC))
+    except OverflowError:
+        return LATEST if value.year > LATEST_YEAR else EARLIEST
+
+
 JSON_DEPTH_MAX = 64
 """How deeply a JSON body may nest arrays and objects; Keel's own bodies need a handful of
 levels, and Python's parser gives out (RecursionError) near a thousand."""

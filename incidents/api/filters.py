@@ -1,12 +1,10 @@
 """Query filters for the incidents API."""
 
-import datetime as dt
-
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 
-from core.bounds import RANGE_TEXT, datetime_problem
+from core.bounds import clamp_url_datetime
 
 from ..alert_labels import HELP_TEXT, LabelMatcherField, alerts_matching
 from ..choices import OPEN_STATUSES, AlertStatus, Kind, Severity, Status
@@ -16,23 +14,14 @@ from ..models import Alert, Incident
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 time, normalised to UTC: any offset Python accepts (up to ±24 h) is
-    then one PostgreSQL accepts too, and a time outside Keel's range (1970-2200, the
-    bounds of every stored time) is a 400."""
+    then one PostgreSQL accepts too. A window bound outside Keel's range (1970-2200, the
+    bounds of every stored time) is clamped into it: it selects the same incidents."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
         if parsed is None:
             return None
-        try:
-            parsed = parsed.astimezone(dt.UTC)
-        except (OverflowError, ValueError):
-            parsed = None
-        problem = "" if parsed is None else datetime_problem(parsed)
-        if parsed is None or problem:
-            raise forms.ValidationError(
-                problem or f"The time must lie between {RANGE_TEXT}.", code="out_of_range"
-            )
-        return parsed
+        return clamp_url_datetime(parsed)
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):

@@ -1,11 +1,13 @@
 """Serializers for the incidents API."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.bounds import clamp_url_datetime
 from core.serializer_fields import keel_datetime
 from slos.models import Service
 
@@ -331,5 +333,13 @@ class IncidentMetricsSerializer(serializers.Serializer):
 
 
 class MetricsQuerySerializer(serializers.Serializer):
-    since = keel_datetime(required=False)
-    until = keel_datetime(required=False)
+    """A window read from the URL: bounds outside 1970-2200 are clamped into it."""
+
+    since = serializers.DateTimeField(required=False)
+    until = serializers.DateTimeField(required=False)
+
+    def validate_since(self, value: datetime) -> datetime:
+        return clamp_url_datetime(value)
+
+    def validate_until(self, value: datetime) -> datetime:
+        return clamp_url_datetime(value)
