@@ -24,7 +24,22 @@ class ErrorSerializer(serializers.Serializer):
     )
 
 
+ID_MAX = 2**63 - 1  # ids are bigint (DEFAULT_AUTO_FIELD)
+
+
 class KeelAutoSchema(AutoSchema):
+    def _map_serializer_field(
+        self, field: Any, direction: Any, bypass_extensions: bool = False
+    ) -> dict[str, Any]:
+        """An object named by its id takes a bigint id: the lookup of any other number
+        finds nothing (a 400 naming the field), and the schema says so."""
+        result = super()._map_serializer_field(field, direction, bypass_extensions)
+        if isinstance(field, serializers.PrimaryKeyRelatedField) and result.get("type") == (
+            "integer"
+        ):
+            result = {"minimum": 1, "maximum": ID_MAX, **result}
+        return result
+
     def _get_response_bodies(self, direction: Any = "response") -> dict[str, Any]:
         responses = super()._get_response_bodies(direction)
         if direction == "response":

@@ -8,6 +8,7 @@ what Python's datetime can represent.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, date, datetime, time, timedelta
 
 EARLIEST_YEAR = 1970
@@ -146,3 +147,37 @@ def body_size_problem(size: int, limit: int = MAX_BODY_BYTES) -> str | None:
         f"What was sent is too large: at most {_size_text(limit)} can be sent at once; "
         "nothing was changed."
     )
+
+
+def clamp_url_datetime(value: datetime) -> datetime:
+    """A window bound read from a URL, in UTC and clamped into Keel's range; a zone-less
+    value is taken as UTC, and one whose offset leaves the calendar (9999-12-31T23:00-05:00)
+    goes to the nearer end."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return clamp_datetime(value.astimezone(UTC))
+    except OverflowError:
+        return LATEST if value.year > LATEST_YEAR else EARLIEST
+
+
+JSON_DEPTH_MAX = 64
+"""How deeply a JSON body may nest arrays and objects; Keel's own bodies need a handful of
+levels, and Python's parser gives out (RecursionError) near a thousand."""
+
+_JSON_STRING = re.compile(r'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(r"[\[\]{}]")
+
+
+def json_depth_problem(text: str, most: int = JSON_DEPTH_MAX) -> str | None:
+    """Why a JSON text nests too deeply to be parsed, or None. Strings are skipped, so a
+    bracket inside a string does not count; a text that is not JSON is left to the parser."""
+    depth = 0
+    for bracket in _JSON_BRACKET.findall(_JSON_STRING.sub("", text)):
+        if bracket in "[{":
+            depth += 1
+            if depth > most:
+                return f"JSON may nest arrays and objects at most {most} levels deep."
+        else:
+            depth -= 1
+    return None

@@ -1,6 +1,5 @@
 """Forms of the incident pages: parse and check input; the services decide the rest."""
 
-import re
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -12,12 +11,12 @@ from core import forms as bounded
 from core.datetime_fields import LocalDateTimeField
 from slos.models import Service
 
+from .alert_labels import LabelMatcherField
 from .choices import Kind, ResolvePolicy, Severity, Status
 from .services.freshness import MAX_VERSION
 from .services.incidents import CORRECTABLE_TIMES
 
 DECLARED_KINDS = [(Kind.MANUAL.value, "Incident"), (Kind.DRILL.value, "Drill")]
-LABEL_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 class ServicesField(forms.ModelMultipleChoiceField):
@@ -186,21 +185,7 @@ class AlertFilterForm(forms.Form):
     status = forms.ChoiceField(
         required=False, choices=[("", "Any"), ("firing", "Firing"), ("resolved", "Resolved")]
     )
-    label = forms.CharField(
-        required=False,
-        max_length=300,
-        help_text="name=value, e.g. service=checkout",
-    )
-
-    def clean_label(self) -> tuple[str, str] | None:
-        raw = self.cleaned_data.get("label", "").strip()
-        if not raw:
-            return None
-        name, sep, value = raw.partition("=")
-        name = name.strip()
-        if not sep or not LABEL_NAME.match(name) or "__" in name:
-            raise forms.ValidationError("Write a label as name=value, e.g. service=checkout.")
-        return name, value.strip()
+    label = LabelMatcherField(required=False)
 
 
 class IntegrationForm(forms.Form):

@@ -1,27 +1,27 @@
 """Query filters for the incidents API."""
 
-import datetime as dt
-
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 
+from core.bounds import clamp_url_datetime
+
+from ..alert_labels import HELP_TEXT, LabelMatcherField, alerts_matching
 from ..choices import OPEN_STATUSES, AlertStatus, Kind, Severity, Status
+from ..label_matchers import Matcher
 from ..models import Alert, Incident
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
     """An ISO 8601 time, normalised to UTC: any offset Python accepts (up to ±24 h) is
-    then one PostgreSQL accepts too, and a time that leaves the calendar is a 400."""
+    then one PostgreSQL accepts too. A window bound outside Keel's range (1970-2200, the
+    bounds of every stored time) is clamped into it: it selects the same incidents."""
 
     def to_python(self, value):
         parsed = super().to_python(value)
         if parsed is None:
             return None
-        try:
-            return parsed.astimezone(dt.UTC)
-        except (OverflowError, ValueError) as exc:
-            raise forms.ValidationError("Enter a time between years 1 and 9999.") from exc
+        return clamp_url_datetime(parsed)
 
 
 class UtcIsoDateTimeFilter(django_filters.IsoDateTimeFilter):
@@ -40,12 +40,18 @@ class StrictBooleanField(forms.Field):
             return self.VALUES[str(value).strip().lower()]
         except KeyError:
             raise forms.ValidationError(
-                f"Enter true or false, not {str(value)[:40]!r}.", code="invalid"
+                "Enter true or false, not %(value)s.",
+                code="invalid",
+                params={"value": repr(str(value)[:40])},
             ) from None
 
 
 class StrictBooleanFilter(django_filters.BooleanFilter):
     field_class = StrictBooleanField
+
+
+class LabelMatcherFilter(django_filters.Filter):
+    field_class = LabelMatcherField
 
 
 class IncidentFilter(django_filters.FilterSet):
@@ -82,16 +88,11 @@ class AlertFilter(django_filters.FilterSet):
     integration = django_filters.CharFilter(field_name="integration__name")
     incident = django_filters.NumberFilter(field_name="incident__number")
     fingerprint = django_filters.CharFilter()
-    label = django_filters.CharFilter(method="filter_label", label="label as name=value")
+    label = LabelMatcherFilter(method="filter_label", label=HELP_TEXT)
 
     class Meta:
         model = Alert
         fields: list[str] = []
 
-    def filter_label(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        key, sep, wanted = value.partition("=")
-        if not sep or not key:
-            from rest_framework.exceptions import ValidationError
-
-            raise ValidationError({"label": ["Use label=name=value, e.g. label=service=checkout."]})
-        return queryset.filter(labels__contains={key: wanted})
+    def filter_label(self, queryset: QuerySet, name: str, value: Matcher | None) -> QuerySet:
+        return queryset if value is None else alerts_matching(queryset, value)

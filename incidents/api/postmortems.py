@@ -15,17 +15,18 @@ from drf_spectacular.utils import (
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.routers import SimpleRouter
 from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder, IsViewer
+from config.routers import Router
 from core.bounds import COUNT_MAX
+from core.serializer_fields import column_integer
 from oncall.models import Team
 
 from .. import selectors
 from ..actors import Actor
-from ..models import ActionItem, Incident, Postmortem, PostmortemVersion
+from ..models import ActionItem, Incident, Postmortem, PostmortemSection, PostmortemVersion
 from ..models.postmortem import ActionPriority, ActionStatus
 from ..postmortems import blameless
 from ..postmortems.sections import SECTION_KEYS, SECTION_TITLES
@@ -140,8 +141,10 @@ class PostmortemSerializer(PostmortemListSerializer):
 
 class SectionEditSerializer(serializers.Serializer):
     body = serializers.CharField(allow_blank=True, max_length=100_000, trim_whitespace=False)
-    base_revision = serializers.IntegerField(
-        min_value=0, help_text="The revision the edit started from (from the last read)."
+    base_revision = column_integer(
+        PostmortemSection,
+        "revision",
+        help_text="The revision the edit started from (from the last read).",
     )
 
 
@@ -217,7 +220,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
 
 
 class ActionItemCreateSerializer(ActionItemSerializer):
-    incident_number = serializers.IntegerField(write_only=True, min_value=1)
+    incident_number = column_integer(Incident, "number", write_only=True, min_value=1)
 
     class Meta(ActionItemSerializer.Meta):
         fields = [*ActionItemSerializer.Meta.fields, "incident_number"]
@@ -533,7 +536,7 @@ class ActionItemViewSet(
         pm.action_item_delete(item=instance, actor=Actor.of(self.request.user))
 
 
-router = SimpleRouter()
+router = Router()
 router.register("action-items", ActionItemViewSet, basename="action-item")
 
 _pm = "incidents/<int:number>/postmortem/"

@@ -1,5 +1,6 @@
 """Serializers for the incidents API."""
 
+from datetime import datetime
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -7,6 +8,8 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.bounds import clamp_url_datetime
+from core.serializer_fields import keel_datetime
 from slos.models import Service
 
 from ..choices import TRANSITIONS, AlertStatus, Kind, ResolvePolicy, Severity, Status
@@ -235,7 +238,7 @@ class IncidentDeclareSerializer(serializers.Serializer):
     summary = serializers.CharField(required=False, allow_blank=True, default="")
     services = ServiceSlugField(many=True, required=False)
     kind = serializers.ChoiceField(choices=[Kind.MANUAL, Kind.DRILL], default=Kind.MANUAL)
-    started_at = serializers.DateTimeField(required=False)
+    started_at = keel_datetime(required=False)
     commander = UsernameField(required=False, allow_null=True)
 
 
@@ -298,7 +301,7 @@ class ReopenSerializer(BasedOnSerializer):
 
 class CorrectTimeSerializer(BasedOnSerializer):
     field = serializers.ChoiceField(choices=CORRECTABLE_TIMES)
-    value = serializers.DateTimeField()
+    value = keel_datetime()
     reason = serializers.CharField(max_length=1000)
 
 
@@ -416,5 +419,13 @@ class IncidentMetricsSerializer(serializers.Serializer):
 
 
 class MetricsQuerySerializer(serializers.Serializer):
+    """A window read from the URL: bounds outside 1970-2200 are clamped into it."""
+
     since = serializers.DateTimeField(required=False)
     until = serializers.DateTimeField(required=False)
+
+    def validate_since(self, value: datetime) -> datetime:
+        return clamp_url_datetime(value)
+
+    def validate_until(self, value: datetime) -> datetime:
+        return clamp_url_datetime(value)

@@ -1,9 +1,10 @@
 from django.urls import include, path
-from rest_framework.routers import SimpleRouter
+
+from config.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("incidents", views.IncidentViewSet, basename="incident")
 router.register("alerts", views.AlertViewSet, basename="alert")
 router.register("integrations", views.IntegrationViewSet, basename="integration")

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Q
-from django.db.models.fields.json import KeyTextTransform
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -14,6 +13,7 @@ from django.utils.safestring import mark_safe
 from accounts.roles import Role, role_of
 
 from .. import charts
+from ..alert_labels import alerts_matching
 from ..choices import OPEN_STATUSES, Severity, Status
 from ..forms import SORTS, AlertFilterForm, IncidentFilterForm, MetricsForm
 from ..models import Incident
@@ -143,11 +143,7 @@ def alert_list_view(request: HttpRequest) -> HttpResponse:
         if data.get("status"):
             alerts = alerts.filter(status=data["status"])
         if data.get("label"):
-            name, value = data["label"]
-            # The name is a key, never an ORM lookup (`isnull`, `regex`, ...).
-            alerts = alerts.annotate(label_value=KeyTextTransform(name, "labels")).filter(
-                label_value=value
-            )
+            alerts = alerts_matching(alerts, data["label"])
         page = paginate(alerts, request.GET.get("page"), PAGE_SIZE)
     integrations = (
         list(integration_list(user=request.user).values("id", "name"))

@@ -17,6 +17,8 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.bounds import page_number
+
 from .. import services
 from ..actors import Actor
 from ..choices import OPEN_STATUSES, TRANSITIONS, Status
@@ -69,16 +71,6 @@ def _load(request: HttpRequest, number: int) -> Incident:
 ROOM_ALERTS = 50  # alerts on one page of the room, firing first
 ROOM_TIMELINE = 50  # timeline entries on one page of the room, from the newest
 ROOM_PINNED = 100  # pinned entries shown besides the page (the newest)
-MAX_PAGE_DIGITS = 9
-
-
-def _page_number(value: str | None) -> int:
-    """A page number from the query string: anything but a plain small number is page 1
-    (each list clamps it to the pages it has)."""
-    text = (value or "").strip()
-    if not text.isascii() or not text.isdigit() or len(text) > MAX_PAGE_DIGITS:
-        return 1
-    return max(1, int(text))
 
 
 def _room_link(incident: Incident, anchor: str, state: dict[str, Any], **changes: Any) -> str:
@@ -96,12 +88,12 @@ def _live_context(request: HttpRequest, incident: Incident) -> dict[str, Any]:
     newest_first = request.GET.get("order", "newest") != "oldest"
     counts: dict[str, int] = incident.alert_counts  # type: ignore[attr-defined]
     alert_pages = max(1, -(-counts["total"] // ROOM_ALERTS))
-    alert_page = min(_page_number(request.GET.get("alerts")), alert_pages)
+    alert_page = min(page_number(request.GET.get("alerts")), alert_pages)
     offset = (alert_page - 1) * ROOM_ALERTS
     alerts = list(incident_alerts(incident=incident)[offset : offset + ROOM_ALERTS])
     window = incident_timeline_window(
         incident=incident,
-        page=_page_number(request.GET.get("timeline")),
+        page=page_number(request.GET.get("timeline")),
         size=ROOM_TIMELINE,
         pinned_limit=ROOM_PINNED,
     )

@@ -7,7 +7,8 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.bounds import span_problem
-from core.validators import validate_keel_datetime, validate_whole_minutes
+from core.serializer_fields import keel_datetime
+from core.validators import validate_whole_minutes
 from slos.models import Service
 
 from ..bounds import (
@@ -84,9 +85,7 @@ class UsernamesField(serializers.ListField):
         return [users[n] for n in names]
 
 
-def _when(**kwargs: Any) -> serializers.DateTimeField:
-    """An instant with a zone, within Keel's range (1970-2200)."""
-    return serializers.DateTimeField(validators=[validate_keel_datetime], **kwargs)
+_when = keel_datetime
 
 
 def _hour() -> serializers.TimeField:

@@ -1,9 +1,10 @@
 from django.urls import path
-from rest_framework.routers import SimpleRouter
+
+from config.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("teams", views.TeamViewSet, basename="oncall-team")
 router.register("schedules", views.ScheduleViewSet, basename="oncall-schedule")
 router.register("layers", views.LayerViewSet, basename="oncall-layer")

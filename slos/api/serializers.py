@@ -5,10 +5,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from core.serializer_fields import column_integer
+
 from .. import budget
 from ..choices import BypassKind, CorrectionCategory
 from ..debits import debit_of
-from ..models import SLO, Correction, GateBypass, IncidentImpact, Service, SloStatus
+from ..models import SLO, Correction, GateBypass, IncidentImpact, Service, SliBucket, SloStatus
+from ..services.events import MAX_COUNT
 from ..services.slos import SLO_FIELDS
 
 
@@ -84,8 +87,8 @@ class SloSerializer(serializers.ModelSerializer):
 
 class EventSerializer(serializers.Serializer):
     at = serializers.DateTimeField()
-    good = serializers.IntegerField(min_value=0)
-    total = serializers.IntegerField(min_value=0)
+    good = column_integer(SliBucket, "good", min_value=0, max_value=MAX_COUNT)
+    total = column_integer(SliBucket, "total", min_value=0, max_value=MAX_COUNT)
 
 
 class EventsSerializer(serializers.Serializer):

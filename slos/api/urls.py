@@ -1,10 +1,11 @@
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view
-from rest_framework.routers import SimpleRouter
+
+from config.routers import Router
 
 from . import views
 
-router = SimpleRouter()
+router = Router()
 router.register("services", views.ServiceViewSet, basename="service")
 router.register("slos", views.SloViewSet, basename="slo")
 router.register("budget-impacts", views.ImpactViewSet, basename="budget-impact")

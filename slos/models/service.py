@@ -39,7 +39,8 @@ class Service(models.Model):
         decimal_places=4,
         null=True,
         blank=True,
-        validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
+        # The check constraint below wants more than 0: the smallest such value at 4 places.
+        validators=[MinValueValidator(Decimal("0.0001")), MaxValueValidator(Decimal("100"))],
         help_text="The customer promise in percent (looser than the SLOs), e.g. 99.5.",
     )
     gate_warn_only = models.BooleanField(

@@ -64,7 +64,7 @@ def test_alerts_page_lists_and_filters_alerts(as_viewer, integration):
 def test_alerts_page_rejects_a_malformed_label_filter(as_viewer):
     response = as_viewer.get("/alerts/?label=no-equals-sign")
     assert response.status_code == 400
-    assert b"Write a label as name=value" in response.content
+    assert b"Write a label matcher as name=value" in response.content
 
 
 # --- integrations --------------------------------------------------------------------
