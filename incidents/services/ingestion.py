@@ -107,6 +107,39 @@ def _severity_for(integration: Integration, labels: dict[str, str]) -> str:
     return burns.burn_alert_severity(labels) or integration.severity_for(labels)
 
 
+def _create_group_incident(
+    *,
+    integration: Integration,
+    notification: alertmanager.Notification,
+    group_hash: str,
+    alerts: list[Alert],
+    delivery: Delivery,
+    previous: Incident | None,
+    **state: object,
+) -> tuple[Incident, list[str]]:
+    """The group's new incident from `alerts`, with its services; returns it and the
+    service label values cut to fit. The severity is the worst of the alerts' (SEV1 < SEV2
+    < ...), by the same rule as a joining alert's."""
+    incident = Incident.objects.create(
+        number=next_incident_number(),
+        title=alertmanager.incident_title(notification),
+        summary=notification.common_annotations.get("description", ""),
+        severity=min(_severity_for(integration, a.labels) for a in alerts),
+        kind=Kind.ALERT,
+        started_at=min(a.starts_at for a in alerts),
+        detected_at=delivery.received_at,
+        integration=integration,
+        group_key=notification.group_key,
+        group_hash=group_hash,
+        previous=previous,
+        **state,
+    )
+    services, cut = _services_for(integration, alerts)
+    if services:
+        incident.services.add(*services)
+    return incident, cut
+
+
 def _open_incident(
     *,
     integration: Integration,
@@ -121,26 +154,17 @@ def _open_incident(
 
     Returns the incident and its unsaved "opened" entry, written with the alerts' entries.
     """
-    severity = min(_severity_for(integration, a.labels) for a in firing)  # SEV1 < SEV2 < ...
     # The group lock makes a concurrent open of this group impossible; a human reopening
     # the group's last incident meanwhile trips the one-open-incident constraint, and the
     # IntegrityError sends the delivery back for a retry, which then joins that incident.
-    incident = Incident.objects.create(
-        number=next_incident_number(),
-        title=alertmanager.incident_title(notification),
-        summary=notification.common_annotations.get("description", ""),
-        severity=severity,
-        kind=Kind.ALERT,
-        started_at=min(a.starts_at for a in firing),
-        detected_at=delivery.received_at,
+    incident, cut = _create_group_incident(
         integration=integration,
-        group_key=notification.group_key,
+        notification=notification,
         group_hash=group_hash,
+        alerts=firing,
+        delivery=delivery,
         previous=previous,
     )
-    services, cut = _services_for(integration, firing)
-    if services:
-        incident.services.add(*services)
     text = f"Opened from {len(firing)} firing alert{'s' if len(firing) != 1 else ''}"
     if previous is not None:
         text += f"; this group's previous incident was {previous.reference}"
@@ -327,24 +351,16 @@ def _open_unseen_incident(
     resolved): the history and the metrics stay complete, and nobody is paged."""
     started = min(a.starts_at for a in alerts)
     ended = max(max(a.ends_at or a.starts_at for a in alerts), started)
-    incident = Incident.objects.create(
-        number=next_incident_number(),
-        title=alertmanager.incident_title(notification),
-        summary=notification.common_annotations.get("description", ""),
-        severity=min(integration.severity_for(a.labels) for a in alerts),
-        kind=Kind.ALERT,
-        status=Status.RESOLVED,
-        started_at=started,
-        detected_at=delivery.received_at,
-        resolved_at=ended,
+    incident, cut = _create_group_incident(
         integration=integration,
-        group_key=notification.group_key,
+        notification=notification,
         group_hash=group_hash,
+        alerts=alerts,
+        delivery=delivery,
         previous=previous,
+        status=Status.RESOLVED,
+        resolved_at=ended,
     )
-    services, cut = _services_for(integration, alerts)
-    if services:
-        incident.services.add(*services)
     count = f"{len(alerts)} alert{'s' if len(alerts) != 1 else ''}"
     text = (
         f"Opened from {count} that Keel first heard of when {'they' if len(alerts) != 1 else 'it'}"

@@ -234,3 +234,13 @@ def test_a_burn_alert_renamed_by_the_slo_files_alerting_name_is_still_the_slos_b
     _burst(slo, NOW - timedelta(minutes=30))
     status = _evaluate(slo, NOW, django_capture_on_commit_callbacks)
     assert status.burn_incident == incident and Incident.objects.count() == 1
+
+
+def test_a_burn_first_heard_of_resolved_has_the_burns_severity(integration_and_token, deliver):
+    """Its firing notification was lost: the resolved incident Keel records for it has the
+    severity of the same burn seen firing, not the integration's mapping of `page`."""
+    _, token = integration_and_token
+    deliver(token, [_burn_alert("page", status="resolved", ends_at=NOW - timedelta(minutes=1))])
+    incident = Incident.objects.get()
+    assert incident.status == Status.RESOLVED
+    assert incident.severity == "SEV2"
