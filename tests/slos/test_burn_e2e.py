@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.test import Client
 
 from incidents.actors import Actor
 from incidents.choices import EntryKind, ResolvePolicy, Status
@@ -124,7 +125,7 @@ def _start(command: list[str], log: Path, ready: str) -> subprocess.Popen:
 
 
 def test_one_burst_seen_by_alertmanager_and_keel_is_one_incident_with_one_debit(
-    live_server, settings, tmp_path, traffic, exporter, checkout
+    live_server, settings, tmp_path, traffic, exporter, checkout, viewer
 ):
     from config.celery import app as celery_app
 
@@ -133,7 +134,7 @@ def test_one_burst_seen_by_alertmanager_and_keel_is_one_incident_with_one_debit(
     celery_app.conf.task_always_eager = True
     processes: list[subprocess.Popen] = []
     try:
-        _run(live_server, settings, tmp_path, traffic, exporter, checkout, processes)
+        _run(live_server, settings, tmp_path, traffic, exporter, checkout, processes, viewer)
     finally:
         celery_app.conf.task_always_eager = eager
         for process in processes:
@@ -141,7 +142,7 @@ def test_one_burst_seen_by_alertmanager_and_keel_is_one_incident_with_one_debit(
             process.wait(timeout=10)
 
 
-def _run(live_server, settings, tmp_path, traffic, exporter, checkout, processes) -> None:
+def _run(live_server, settings, tmp_path, traffic, exporter, checkout, processes, viewer) -> None:
     _, token = integration_create(
         actor=Actor.system(),
         name="am-burn",
@@ -301,3 +302,12 @@ def _run(live_server, settings, tmp_path, traffic, exporter, checkout, processes
     # ...and the hand figure, give or take Prometheus's increase() extrapolation over a
     # period of about a minute sampled once a second (slo-math.md: about 1 to 2%).
     assert float(impact.bad) == pytest.approx(by_hand, rel=0.03), (float(impact.bad), by_hand)
+
+    # ...and that one debit is the figure every surface shows.
+    pages = Client()
+    pages.force_login(viewer)
+    [api] = pages.get(f"/api/v1/budget-impacts/?incident={incident.number}").json()["results"]
+    assert float(api["bad"]) == pytest.approx(float(impact.bad))
+    for url in (f"/incidents/{incident.number}/", f"/slos/{slo.pk}/", "/slos/services/checkout/"):
+        page = " ".join(pages.get(url).content.decode().split())
+        assert api["percent"] in page, url
