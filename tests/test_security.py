@@ -47,6 +47,20 @@ def test_wrong_passwords_lock_the_user_out_and_then_the_right_one_is_refused(res
     assert '<form method="post" action="/login/">' in html  # the sign-in page, not a bare text
 
 
+@pytest.mark.parametrize("path", ["/login/", "/admin/login/?next=/admin/"])
+def test_a_sign_in_with_a_huge_user_name_is_refused_and_counted(path, responder):
+    """A 1 MiB user name was a 500 (axes records the name in 255 characters): now the form
+    comes back, and the failure counts against the name cut to a user name's length."""
+    from axes.models import AccessAttempt
+
+    huge = "rita" + "x" * (1024 * 1024)
+    response = Client().post(path, {"username": huge, "password": "wrong"}, REMOTE_ADDR="10.0.6.1")
+    assert response.status_code == 200
+    assert b"correct username and password" in response.content
+    [attempt] = AccessAttempt.objects.all()
+    assert attempt.username == huge[:150] and attempt.failures_since_start == 1
+
+
 def test_the_lock_is_per_user_from_any_address(responder):
     limit = django_settings.AXES_FAILURE_LIMIT
     for n in range(limit):
