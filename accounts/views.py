@@ -50,7 +50,11 @@ def locked_out(
 
 
 def _next(request: HttpRequest) -> str:
+    """Where to go back to: a path on this host, else nothing (a bare word would be read as
+    a view name by redirect(), and was a 500)."""
     url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url.startswith("/"):
+        return ""
     safe = url_has_allowed_host_and_scheme(
         url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     )

@@ -64,6 +64,13 @@ def test_the_answer_never_sends_the_browser_elsewhere(client):
     assert answered["Location"] == "/profile/"
 
 
+@pytest.mark.parametrize("where", ["fuzz", "9223372036854775808", "javascript:alert(1)"])
+def test_a_next_that_is_not_a_path_goes_back_to_the_profile(client, where):
+    client.force_login(UserFactory(username="newbie"))
+    answered = client.post("/profile/", {"time_zone": "Europe/Paris", "next": where})
+    assert answered.status_code == 302 and answered["Location"] == "/profile/"
+
+
 def test_the_profile_page_offers_the_browsers_zone_until_one_is_chosen():
     user = UserFactory(username="newbie")
     client = Client()
