@@ -140,6 +140,40 @@ def _create_group_incident(
     return incident, cut
 
 
+def _opened_entry(
+    incident: Incident,
+    text: str,
+    *,
+    notification: alertmanager.Notification,
+    delivery: Delivery,
+    previous: Incident | None,
+    cut: list[str],
+    actor: Actor,
+    **data: object,
+) -> TimelineEntry:
+    """The unsaved "opened" entry of a group's new incident: `text`, then the group's
+    previous incident, the alerts Alertmanager left out and any service names cut to fit."""
+    if previous is not None:
+        text += f"; this group's previous incident was {previous.reference}"
+    if notification.truncated_alerts:
+        text += f"; Alertmanager left out {notification.truncated_alerts} more (max_alerts)"
+    return TimelineEntry(
+        incident=incident,
+        kind=EntryKind.OPENED,
+        at=delivery.received_at,
+        text=text + "." + _cut_note(cut),
+        data={
+            "delivery": delivery.pk,
+            "group_labels": notification.group_labels,
+            "truncated_alerts": notification.truncated_alerts,
+            "previous": previous.number if previous else None,
+            **data,
+            **({"services_cut": cut} if cut else {}),
+        },
+        **actor.entry_fields(),
+    )
+
+
 def _open_incident(
     *,
     integration: Integration,
@@ -166,23 +200,14 @@ def _open_incident(
         previous=previous,
     )
     text = f"Opened from {len(firing)} firing alert{'s' if len(firing) != 1 else ''}"
-    if previous is not None:
-        text += f"; this group's previous incident was {previous.reference}"
-    if notification.truncated_alerts:
-        text += f"; Alertmanager left out {notification.truncated_alerts} more (max_alerts)"
-    entry = TimelineEntry(
-        incident=incident,
-        kind=EntryKind.OPENED,
-        at=delivery.received_at,
-        text=text + "." + _cut_note(cut),
-        data={
-            "delivery": delivery.pk,
-            "group_labels": notification.group_labels,
-            "truncated_alerts": notification.truncated_alerts,
-            "previous": previous.number if previous else None,
-            **({"services_cut": cut} if cut else {}),
-        },
-        **actor.entry_fields(),
+    entry = _opened_entry(
+        incident,
+        text,
+        notification=notification,
+        delivery=delivery,
+        previous=previous,
+        cut=cut,
+        actor=actor,
     )
     return incident, entry
 
@@ -366,23 +391,16 @@ def _open_unseen_incident(
         f"Opened from {count} that Keel first heard of when {'they' if len(alerts) != 1 else 'it'}"
         " resolved (the firing notification never arrived); nobody was paged"
     )
-    if previous is not None:
-        text += f"; this group's previous incident was {previous.reference}"
     entries = [
-        TimelineEntry(
-            incident=incident,
-            kind=EntryKind.OPENED,
-            at=delivery.received_at,
-            text=text + "." + _cut_note(cut),
-            data={
-                "delivery": delivery.pk,
-                "group_labels": notification.group_labels,
-                "truncated_alerts": notification.truncated_alerts,
-                "previous": previous.number if previous else None,
-                "unseen_firing": True,
-                **({"services_cut": cut} if cut else {}),
-            },
-            **actor.entry_fields(),
+        _opened_entry(
+            incident,
+            text,
+            notification=notification,
+            delivery=delivery,
+            previous=previous,
+            cut=cut,
+            actor=actor,
+            unseen_firing=True,
         ),
         TimelineEntry(
             incident=incident,
