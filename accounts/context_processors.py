@@ -4,7 +4,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from .roles import Role, role_of
+from core.roles import Role, role_of
 
 
 def roles(request: HttpRequest) -> dict[str, Any]:

@@ -5,7 +5,7 @@ from typing import Any
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from .roles import Role, role_of
+from core.roles import Role, role_of
 
 
 class _RolePermission(BasePermission):

@@ -50,9 +50,9 @@ def seed(alert_total: int) -> None:
     from django.contrib.auth.models import User
     from django.db import connection
 
+    from catalog.models import Service
     from incidents.choices import EntryKind, Severity, Status
     from incidents.models import Alert, Incident, Integration, NumberSequence, TimelineEntry
-    from slos.models import Service
 
     with connection.cursor() as cursor:
         cursor.execute(

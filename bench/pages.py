@@ -44,9 +44,9 @@ from django.db import connection, models, reset_queries  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
+from catalog.models import Service  # noqa: E402
 from incidents.choices import EntryKind, Severity, Status  # noqa: E402
 from incidents.models import Alert, Incident, Integration, NumberSequence, TimelineEntry  # noqa: E402
-from slos.models import Service  # noqa: E402
 
 INCIDENTS = 100_000
 ENTRIES_PER_INCIDENT = 10  # 1,000,000 timeline entries

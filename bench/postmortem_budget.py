@@ -58,12 +58,13 @@ def main() -> None:
     from django.db import connection
     from django.utils import timezone
 
-    from incidents.actors import Actor
+    from catalog.models import Service
+    from core.actors import Actor
     from incidents.models import Incident
     from incidents.services import incident_declare, incident_resolve
-    from incidents.services.postmortems import incident_facts
-    from slos.models import SLO, Service
-    from slos.postmortem_facts import incident_budget_facts
+    from postmortems.budget_facts import incident_budget_facts
+    from postmortems.services import incident_facts
+    from slos.models import SLO
     from slos.services import events_push
     from slos.services.impact import incident_impacts_update
 

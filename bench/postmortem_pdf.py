@@ -36,8 +36,8 @@ PARAGRAPH = (
 
 def snapshot(*, timeline_entries: int = 50, action_items: int = 20) -> dict[str, Any]:
     """A realistic large postmortem, as a published version stores it."""
-    from incidents.postmortems import draft
-    from incidents.postmortems.sections import SECTIONS
+    from postmortems import draft
+    from postmortems.sections import SECTIONS
 
     t0 = datetime(2026, 11, 21, 14, 0, tzinfo=UTC)
     kinds = ["note", "status", "alert_fired", "paged", "severity", "acknowledged"]
@@ -155,7 +155,7 @@ def main() -> int:
     import django
 
     django.setup()
-    from incidents.postmortem_render import render_html, render_pdf
+    from postmortems.render import render_html, render_pdf
 
     doc = snapshot()
     for _ in range(args.warmup):

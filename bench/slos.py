@@ -60,7 +60,8 @@ def main() -> None:
     from django.test import Client
     from django.utils import timezone
 
-    from slos.models import SLO, Service, SliBucket, SliDay
+    from catalog.models import Service
+    from slos.models import SLO, SliBucket, SliDay
     from slos.services import slo_figures, slos_evaluate_all
 
     have = SLO.objects.count()

@@ -18,7 +18,7 @@ OWN_LIMITS = ("/hooks/",)
 def refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
     """An error answer: JSON with a message for the API (and clients asking for JSON), a
     page in the layout for a person."""
-    from .api import error_answer
+    from core.api_errors import error_answer
 
     if not hasattr(request, "user"):  # answered before the authentication middleware
         request.user = SimpleLazyObject(lambda: auth.get_user(request))  # type: ignore[assignment]

@@ -25,7 +25,7 @@ ALLOWED_HOSTS = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"] if DEBUG else []
 )
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-CSRF_FAILURE_VIEW = "config.api.csrf_failure"
+CSRF_FAILURE_VIEW = "core.api_errors.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -42,9 +42,12 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "accounts",
-    "oncall",
-    "slos",
+    "catalog",
     "incidents",
+    "slos",
+    "oncall",
+    "postmortems",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -161,7 +164,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": env.float("KEEL_SWEEP_INTERVAL_SECONDS", default=60.0),
     },
     "postmortem-reminders": {
-        "task": "incidents.tasks_postmortems.postmortem_reminders",
+        "task": "postmortems.tasks.postmortem_reminders",
         "schedule": env.float("KEEL_POSTMORTEM_REMINDER_INTERVAL_SECONDS", default=3600.0),
     },
     "oncall-escalations-due": {
@@ -252,7 +255,7 @@ SILENCED_SYSTEM_CHECKS = [] if SECURE_HSTS_PRELOAD else ["security.W021"]
 # Content-Security-Policy (django-csp): scripts, styles, fonts and fetches only from Keel
 # itself, no inline script or style; images from Keel (and data: URIs, which load nothing)
 # plus the hosts an admin lists in KEEL_CSP_IMG_HOSTS (e.g. https://grafana.example.com).
-# Postmortem Markdown shows other remote images as links (incidents/postmortems/markdown.py).
+# Postmortem Markdown shows other remote images as links (postmortems/markdown.py).
 KEEL_CSP_IMG_HOSTS = env.list("KEEL_CSP_IMG_HOSTS", default=[])
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
@@ -280,7 +283,7 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "DEFAULT_FILTER_BACKENDS": ["config.filters.FilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "config.schema.KeelAutoSchema",
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api_errors.exception_handler",
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "config.renderers.BrowsableAPIRenderer",
@@ -321,10 +324,10 @@ SPECTACULAR_SETTINGS = {
         "GateBypassKindEnum": "slos.choices.BypassKind",
         "EscalationTargetKindEnum": "oncall.choices.TargetKind",
         "ContactChannelEnum": "oncall.choices.Channel",
-        "PostmortemStatusEnum": "incidents.models.postmortem.PostmortemStatus",
-        "ActionItemStatusEnum": "incidents.models.postmortem.ActionStatus",
-        "ActionItemKindEnum": "incidents.models.postmortem.ActionKind",
-        "ActionItemPriorityEnum": "incidents.models.postmortem.ActionPriority",
+        "PostmortemStatusEnum": "postmortems.models.PostmortemStatus",
+        "ActionItemStatusEnum": "postmortems.models.ActionStatus",
+        "ActionItemKindEnum": "postmortems.models.ActionKind",
+        "ActionItemPriorityEnum": "postmortems.models.ActionPriority",
     },
 }
 

@@ -15,13 +15,14 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 urlpatterns = [
     path("", include("incidents.urls")),
-    path("", include("incidents.urls_postmortems")),
+    path("", include("postmortems.urls")),
     path("", include("accounts.urls")),
     path("hooks/alertmanager/", alertmanager_webhook, name="alertmanager-webhook"),
     path(
         "hooks/alertmanager/<str:token>/", alertmanager_webhook, name="alertmanager-webhook-token"
     ),
     path("api/v1/", include("incidents.api.urls")),
+    path("api/v1/", include("postmortems.api")),
     path("api/v1/", include("slos.api.urls")),
     path("slos/", include("slos.urls")),
     path("api/v1/oncall/", include("oncall.api.urls")),
@@ -40,7 +41,7 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
 ]
 
-handler400 = "config.api.bad_request"
-handler403 = "config.api.permission_denied"
-handler404 = "config.api.not_found"
-handler500 = "config.api.server_error"
+handler400 = "core.api_errors.bad_request"
+handler403 = "core.api_errors.permission_denied"
+handler404 = "core.api_errors.not_found"
+handler500 = "core.api_errors.server_error"

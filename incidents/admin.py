@@ -1,17 +1,13 @@
 from django.contrib import admin
 
-from .models import (
+from incidents.models import Alert, Delivery, Incident, Integration, TimelineEntry
+from postmortems.models import (
     ActionItem,
-    Alert,
-    Delivery,
-    Incident,
-    Integration,
     Postmortem,
     PostmortemReviewer,
     PostmortemSection,
     PostmortemTemplate,
     PostmortemVersion,
-    TimelineEntry,
 )
 
 

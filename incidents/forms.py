@@ -7,9 +7,9 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
+from catalog.models import Service
 from core import forms as bounded
 from core.datetime_fields import LocalDateTimeField
-from slos.models import Service
 
 from .alert_labels import LabelMatcherField
 from .choices import Kind, ResolvePolicy, Severity, Status

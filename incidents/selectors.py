@@ -16,7 +16,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from accounts.roles import Role, require_role
+from core.roles import Role, require_role
 
 from . import metrics
 from .choices import STATE_KINDS, AlertStatus, DeliveryState, EntryKind, Kind

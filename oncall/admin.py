@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from .models import (
+from catalog.models import Team
+from oncall.models import (
     CalendarFeed,
     ContactMethod,
     Escalation,
@@ -14,7 +15,6 @@ from .models import (
     Override,
     Page,
     Schedule,
-    Team,
 )
 
 

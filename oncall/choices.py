@@ -32,6 +32,3 @@ class EscalationState(models.TextChoices):
     ACKNOWLEDGED = "acknowledged", "Stopped: acknowledged"
     RESOLVED = "resolved", "Stopped: resolved"
     EXHAUSTED = "exhausted", "Stopped: every step and repeat done"
-
-
-WEEKDAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

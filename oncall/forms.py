@@ -6,10 +6,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from accounts.zones import choices as zone_choices
+from catalog.choices import WEEKDAY_NAMES
+from catalog.models import Service
 from core.bounds import span_problem
 from core.datetime_fields import LocalDateTimeField
 from core.validators import validate_whole_minutes
-from slos.models import Service
 
 from .bounds import (
     OVERRIDE_LONGEST,
@@ -19,7 +20,7 @@ from .bounds import (
     SHIFT_LENGTH_TEXT,
     shift_length_problem,
 )
-from .choices import WEEKDAY_NAMES, Channel, ShiftUnit
+from .choices import Channel, ShiftUnit
 from .models import Layer, Schedule
 
 

@@ -8,11 +8,12 @@ from typing import Any
 
 from django.db.models import Q
 
+from catalog.models import Team
 from incidents import metrics
 from incidents.models import Alert, Incident
+from oncall.models import Handoff, LayerParticipant, Override, Page, Schedule
 
 from . import rotation
-from .models import Handoff, LayerParticipant, Override, Page, Schedule, Team
 from .selectors import ScheduleError, schedule_list, schedule_resolve
 
 

@@ -9,10 +9,9 @@ from django.contrib.auth import get_user_model
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from accounts.roles import Role, require_role, role_of
-
-from . import rotation
-from .models import (
+from catalog.models import Team
+from core.roles import Role, require_role, role_of
+from oncall.models import (
     EscalationPolicy,
     EscalationStep,
     Handoff,
@@ -21,8 +20,9 @@ from .models import (
     Override,
     Page,
     Schedule,
-    Team,
 )
+
+from . import rotation
 
 
 def _viewer(user: Any) -> None:

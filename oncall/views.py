@@ -16,12 +16,22 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts.services import profile_time_zones
+from catalog.models import Team
 from core.bounds import datetime_problem
+from core.errors import KeelError
 from incidents.selectors import incident_holder
+from oncall.models import (
+    CalendarFeed,
+    ContactMethod,
+    EscalationPolicy,
+    Handoff,
+    Layer,
+    Override,
+    Schedule,
+)
 
 from . import ical, reports, selectors, services, timeline_svg
 from .choices import TargetKind
-from .errors import OncallError
 from .forms import (
     ContactMethodForm,
     LayerForm,
@@ -31,19 +41,9 @@ from .forms import (
     ScheduleForm,
     TeamForm,
 )
-from .models import (
-    CalendarFeed,
-    ContactMethod,
-    EscalationPolicy,
-    Handoff,
-    Layer,
-    Override,
-    Schedule,
-    Team,
-)
 
 
-def _attach(form: forms.Form, error: OncallError) -> None:
+def _attach(form: forms.Form, error: KeelError) -> None:
     field = error.field if error.field in form.fields else None
     form.add_error(field, error.message)
 
@@ -52,7 +52,7 @@ def _attempt(request: HttpRequest, change: Callable[[], object], success: str) -
     """Make one change through its service; the next page says it was done, or why not."""
     try:
         change()
-    except OncallError as error:
+    except KeelError as error:
         messages.error(request, error.message)
     else:
         messages.success(request, success)
@@ -91,7 +91,7 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             schedule = services.schedule_create(user=request.user, team=team, **form.cleaned_data)
-        except OncallError as error:
+        except KeelError as error:
             _attach(form, error)
         else:
             return redirect("oncall:schedule", pk=schedule.pk)
@@ -129,7 +129,7 @@ def team_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
             else:
                 services.team_update(user=request.user, team=team, **form.cleaned_data)
                 messages.success(request, f"Team {team.name} saved.")
-        except OncallError as error:
+        except KeelError as error:
             _attach(form, error)
         else:
             return redirect("oncall:team", slug=team.slug)
@@ -292,7 +292,7 @@ def layer_save(request: HttpRequest, pk: int) -> HttpResponse:
                     )
                 else:
                     services.layer_update(user=request.user, layer=editing, **_layer_kwargs(form))
-            except OncallError as error:
+            except KeelError as error:
                 _attach(form, error)
             else:
                 messages.success(request, "Layer saved.")
@@ -328,7 +328,7 @@ def override_add(request: HttpRequest, pk: int) -> HttpResponse:
                     ends_at=data["ends_at"],
                     reason=data["reason"],
                 )
-            except OncallError as error:
+            except KeelError as error:
                 _attach(form, error)
             else:
                 messages.success(request, "Override saved.")
@@ -372,12 +372,12 @@ def _parse_steps(request: HttpRequest, team: Team) -> list[services.StepSpec]:
         try:
             after = int(request.POST.get(f"step-{i}-after", "15"))
         except ValueError as exc:
-            raise OncallError(f"Step {i + 1}: minutes must be a number.", field="steps") from exc
+            raise KeelError(f"Step {i + 1}: minutes must be a number.", field="steps") from exc
         targets = []
         for value in chosen:
             kind, _, ident = value.partition(":")
             if not ident.isdigit():
-                raise OncallError(f"Step {i + 1}: unknown target {value!r}.", field="steps")
+                raise KeelError(f"Step {i + 1}: unknown target {value!r}.", field="steps")
             if kind == TargetKind.SCHEDULE:
                 targets.append(
                     services.TargetSpec(
@@ -391,7 +391,7 @@ def _parse_steps(request: HttpRequest, team: Team) -> list[services.StepSpec]:
             elif kind == TargetKind.USER:
                 targets.append(services.TargetSpec(kind=kind, user=users.filter(pk=ident).first()))
             else:
-                raise OncallError(f"Step {i + 1}: unknown target {value!r}.", field="steps")
+                raise KeelError(f"Step {i + 1}: unknown target {value!r}.", field="steps")
         steps.append(services.StepSpec(escalate_after_minutes=after, targets=targets))
     return steps
 
@@ -450,7 +450,7 @@ def policy_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
                     services.policy_update(
                         user=request.user, policy=policy, steps=steps, **form.cleaned_data
                     )
-            except OncallError as error:
+            except KeelError as error:
                 _attach(form, error)
             else:
                 messages.success(request, "Escalation policy saved.")
@@ -484,7 +484,7 @@ def mine(request: HttpRequest) -> HttpResponse:
             services.contact_method_create(
                 user=request.user, owner=request.user, **form.cleaned_data
             )
-        except OncallError as error:
+        except KeelError as error:
             _attach(form, error)
         else:
             messages.success(request, "Contact method added.")
@@ -531,7 +531,7 @@ def feed_new(request: HttpRequest) -> HttpResponse:
         _, token = services.feed_create(
             user=request.user, schedule=schedule, person=None if schedule else request.user
         )
-    except OncallError as error:
+    except KeelError as error:
         messages.error(request, error.message)
         return redirect("oncall:mine")
     from django.urls import reverse
@@ -596,7 +596,7 @@ def handoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 messages.success(request, "Notes saved.")
                 return redirect("oncall:handoff", pk=handoff.pk)
-        except OncallError as error:
+        except KeelError as error:
             form.add_error("notes" if can_write_notes else None, error.message)
         status = 400
     return render(
@@ -666,13 +666,13 @@ def page_acknowledge_link(request: HttpRequest, token: str) -> HttpResponse:
     mail scanners follow links; the click (a POST) acknowledges as the paged person."""
     try:
         page = services.page_from_token(token)
-    except OncallError as error:
+    except KeelError as error:
         return render(request, "oncall/page_ack.html", {"error": error.message}, status=400)
     done = None
     if request.method == "POST":
         try:
             services.page_acknowledge(page=page)
-        except OncallError as error:
+        except KeelError as error:
             return render(
                 request, "oncall/page_ack.html", {"error": error.message, "page": page}, status=400
             )

@@ -3,12 +3,12 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from .models import (
+from catalog.models import Service
+from slos.models import (
     SLO,
     Correction,
     GateBypass,
     IncidentImpact,
-    Service,
     SliBucket,
     SliDay,
     SloStatus,

@@ -8,10 +8,11 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.actors import Actor
+from catalog.models import Service
+from core.actors import Actor
+from slos.models import SLO, SliBucket
 
 from .choices import SliSource
-from .models import SLO, Service, SliBucket
 from .services import events_push, slo_create
 
 DEMO_SERVICE = "checkout"

@@ -6,12 +6,13 @@ from typing import Any
 
 from django import forms
 
+from catalog.models import Service
 from core.datetime_fields import LocalDateTimeField, from_now
+from slos.models import SLO
 
 from . import budget
 from .choices import BudgetingMethod, BypassKind, CorrectionCategory, SliSource, WindowKind
 from .errors import SloError
-from .models import SLO, Service
 from .services.slos import SLO_FIELDS
 
 JSON_WIDGET = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "mono"})

@@ -8,19 +8,12 @@ from typing import Any
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from accounts.roles import Role, require_role
+from catalog.models import Service
+from core.roles import Role, require_role
+from slos.models import SLO, Correction, GateBypass, IncidentImpact, SloStatus, WeeklyReport
 
 from . import budget
 from .debits import Debit, debit_of, debits
-from .models import (
-    SLO,
-    Correction,
-    GateBypass,
-    IncidentImpact,
-    Service,
-    SloStatus,
-    WeeklyReport,
-)
 from .services.evaluation import slo_window
 
 

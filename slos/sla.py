@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
+from catalog.models import Service
+from slos.models import SLO
+
 from . import budget, sli
 from .choices import BudgetingMethod
-from .models import SLO, Service
 
 
 @dataclass(frozen=True)

@@ -13,13 +13,14 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from accounts.roles import Role
-from incidents.actors import Actor
+from catalog.models import Service
+from core.actors import Actor
+from core.roles import Role
+from slos.models import SLO, GateBypass
 
 from . import selectors, services
 from .errors import SloError
 from .forms import BypassForm, CorrectionForm, SloForm
-from .models import SLO, GateBypass, Service
 from .services import gate_check
 
 PAGE_SIZE = 50

@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.services import integration_create
 from tests.browser.live import CHROMIUM, save_screenshot
 from tests.incidents.factories import ServiceFactory, UserFactory

@@ -19,11 +19,9 @@ from django.utils import timezone
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.models import Delivery
-from incidents.postmortems.sections import SECTION_KEYS
 from incidents.services import incident_declare
-from incidents.services import postmortems as pm
 from oncall.models import Handoff
 from oncall.services import (
     StepSpec,
@@ -36,6 +34,8 @@ from oncall.services import (
     schedule_create,
     team_create,
 )
+from postmortems import services as pm
+from postmortems.sections import SECTION_KEYS
 from slos.services import correction_create, gate_bypass_create
 from tests import html_fuzz
 from tests.incidents.postmortem_factories import realistic_incident

@@ -8,11 +8,12 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from incidents.actors import Actor
-from incidents.models import Incident, PostmortemSection
-from incidents.postmortems.sections import SECTION_KEYS
+from core.actors import Actor
+from incidents.models import Incident
 from incidents.services import incident_declare
-from incidents.services import postmortems as pm
+from postmortems import services as pm
+from postmortems.models import PostmortemSection
+from postmortems.sections import SECTION_KEYS
 from slos.models import Correction, GateBypass
 
 pytestmark = pytest.mark.django_db

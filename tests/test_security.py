@@ -317,7 +317,7 @@ def test_a_bad_limit_stops_start_up_with_a_message(name, value):
 # --- Templates need no inline script or style ------------------------------------------
 
 # The PDF's standalone HTML is read by WeasyPrint, not a browser: its style stays inline.
-PDF_ONLY = {"incidents/postmortems/pdf.html", "incidents/postmortems/_document_style.html"}
+PDF_ONLY = {"postmortems/pdf.html", "postmortems/_document_style.html"}
 INLINE = [
     (re.compile(r"<script(?![^>]*\bsrc=)[^>]*>", re.I), "inline <script>"),
     (re.compile(r"<style\b", re.I), "<style> element"),
@@ -348,8 +348,8 @@ def test_no_template_needs_inline_script_or_style():
 
 
 def test_postmortem_pages_show_remote_images_as_links(integration, responder):
-    from incidents.actors import Actor
-    from incidents.services import postmortems as pm
+    from core.actors import Actor
+    from postmortems import services as pm
     from tests.incidents.postmortem_factories import realistic_incident
 
     story = realistic_incident(integration, responder)

@@ -8,9 +8,9 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.models import Service
 from core.bounds import clamp_url_datetime
 from core.serializer_fields import keel_datetime
-from slos.models import Service
 
 from ..choices import TRANSITIONS, AlertStatus, Kind, ResolvePolicy, Severity, Status
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
@@ -110,6 +110,9 @@ class TimelineEntrySerializer(serializers.ModelSerializer):
         model = TimelineEntry
         fields = ["id", "at", "kind", "actor", "text", "data", "pinned"]
         read_only_fields = fields
+
+    def to_representation(self, instance: TimelineEntry) -> dict[str, Any]:
+        return instance.as_json()
 
 
 class AlertCountsSerializer(serializers.Serializer):

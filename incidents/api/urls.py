@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import path
 
 from config.routers import Router
 
@@ -12,5 +12,4 @@ router.register("integrations", views.IntegrationViewSet, basename="integration"
 urlpatterns = [
     path("metrics/incidents/", views.IncidentMetricsView.as_view(), name="incident-metrics"),
     *router.urls,
-    path("", include("incidents.api.postmortems")),
 ]

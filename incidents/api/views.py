@@ -18,9 +18,9 @@ from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from accounts.permissions import IsAdmin, IsResponder
+from core.actors import Actor
 
 from .. import selectors, services
-from ..actors import Actor
 from ..choices import AlertStatus
 from ..models import Alert, Incident, Integration
 from . import serializers as s

@@ -30,7 +30,7 @@ class Incident(models.Model):
     severity = models.CharField(max_length=4, choices=Severity.choices)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.INVESTIGATING)
     kind = models.CharField(max_length=10, choices=Kind.choices, default=Kind.MANUAL)
-    services = models.ManyToManyField("slos.Service", blank=True, related_name="incidents")
+    services = models.ManyToManyField("catalog.Service", blank=True, related_name="incidents")
     commander = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,

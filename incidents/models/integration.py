@@ -25,7 +25,7 @@ class Integration(models.Model):
     token_prefix = models.CharField(max_length=8, unique=True)
     token_digest = models.CharField(max_length=64)
     default_service = models.ForeignKey(
-        "slos.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "catalog.Service", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     service_label = models.CharField(
         max_length=100, default="service", help_text="The alert label that names the service."

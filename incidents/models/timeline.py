@@ -1,5 +1,6 @@
 """TimelineEntry: an immutable fact about an incident."""
 
+from datetime import UTC
 from typing import Any
 
 from django.conf import settings
@@ -66,3 +67,16 @@ class TimelineEntry(models.Model):
         if self.pk is not None and set(kwargs.get("update_fields") or ()) != {"pinned"}:
             raise ValueError("Timeline entries are append-only; only `pinned` can change.")
         super().save(*args, **kwargs)
+
+    def as_json(self) -> dict[str, Any]:
+        """The entry as the API shows it (the timeline serializer uses this too)."""
+        at = self.at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return {
+            "id": self.pk,
+            "at": at,
+            "kind": self.kind,
+            "actor": self.actor_name,
+            "text": self.text,
+            "data": self.data,
+            "pinned": self.pinned,
+        }

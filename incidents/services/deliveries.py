@@ -14,12 +14,12 @@ from django.db import IntegrityError, InterfaceError, OperationalError, transact
 from django.db.models import F, Q
 from django.utils import timezone
 
-from accounts.roles import Role
+from core.actors import Actor
+from core.errors import KeelError
+from core.roles import Role
 
 from .. import alertmanager
-from ..actors import Actor
 from ..choices import DeliveryState
-from ..errors import IncidentError
 from ..models import Delivery, Integration
 from ..models.delivery import MAX_ATTEMPTS
 from . import ingestion
@@ -190,7 +190,7 @@ def delivery_replay(*, delivery: Delivery, actor: Actor) -> Delivery:
     actor.require(Role.ADMIN)
     delivery = Delivery.objects.select_for_update().get(pk=delivery.pk)
     if delivery.state == DeliveryState.PROCESSED:
-        raise IncidentError(f"Delivery {delivery.pk} was processed already; nothing to replay.")
+        raise KeelError(f"Delivery {delivery.pk} was processed already; nothing to replay.")
     delivery.state = DeliveryState.RECEIVED
     delivery.attempts = 0
     delivery.error = ""

@@ -6,12 +6,12 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.roles import Role
-from slos.models import Service
+from catalog.models import Service
+from core.actors import Actor
+from core.errors import KeelError
+from core.roles import Role
 
-from ..actors import Actor
 from ..choices import EntryKind
-from ..errors import IncidentError
 from ..models import Incident
 from ..signals import incident_changed_on_commit
 from .freshness import refuse_if_stale
@@ -37,7 +37,7 @@ def incident_update_details(
     fields = ["updated_at"]
     if title is not None and title.strip() != incident.title:
         if not title.strip():
-            raise IncidentError("A title is required.", field="title")
+            raise KeelError("A title is required.", field="title")
         changes["title"] = {"from": incident.title, "to": title.strip()[:300]}
         incident.title = title.strip()[:300]
         fields.append("title")

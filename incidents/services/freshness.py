@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 from django.db.models import QuerySet
 
+from core.errors import KeelConflict
+
 from ..choices import STATE_KINDS, EntryKind
-from ..errors import IncidentConflict
 from ..models import Incident, TimelineEntry
 
 # A version is a timeline entry id (a PostgreSQL bigint).
@@ -63,7 +64,7 @@ def _describe(entry: TimelineEntry) -> str:
 def refuse_if_stale(
     incident: Incident, *, based_on: int | None, depends_on: Iterable[str], field: str | None = None
 ) -> None:
-    """Raise IncidentConflict when a state change after version `based_on` touched what
+    """Raise KeelConflict when a state change after version `based_on` touched what
     the change at hand depends on (`depends_on`); None means the caller did not say."""
     if based_on is None:
         return
@@ -80,4 +81,9 @@ def refuse_if_stale(
         + "; ".join(_describe(e) for e in newer)
         + ". Check the current state and submit again if you still want the change."
     )
-    raise IncidentConflict(message, changes=newer, version=incident_version(incident), field=field)
+    raise KeelConflict(
+        message,
+        changes=[entry.as_json() for entry in newer],
+        version=incident_version(incident),
+        field=field,
+    )

@@ -8,10 +8,11 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from accounts.roles import Role, role_of
-from slos.models import Service
+from catalog.models import Service
+from core.actors import Actor
+from core.errors import KeelError
+from core.roles import Role, role_of
 
-from ..actors import Actor
 from ..choices import (
     OPEN_STATUSES,
     RECORDED_KINDS,
@@ -21,7 +22,6 @@ from ..choices import (
     Severity,
     Status,
 )
-from ..errors import IncidentError
 from ..models import Incident, NumberSequence, TimelineEntry
 from ..signals import incident_changed_on_commit
 from .freshness import refuse_if_stale
@@ -75,7 +75,7 @@ def next_incident_number() -> int:
 
 def _check_severity(severity: str) -> str:
     if severity not in Severity.values:
-        raise IncidentError(
+        raise KeelError(
             f"Unknown severity {severity!r}; use one of {', '.join(Severity.values)}.",
             field="severity",
         )
@@ -91,9 +91,9 @@ def check_can_hold_a_role(user: Any, *, field: str) -> None:
     """Refuse a user who cannot act on incidents (a viewer) as commander or responder:
     they could neither acknowledge nor change anything in the incident they lead."""
     if not user.is_active:
-        raise IncidentError(f"{user.get_username()} is not an active user.", field=field)
+        raise KeelError(f"{user.get_username()} is not an active user.", field=field)
     if role_of(user) < Role.RESPONDER:
-        raise IncidentError(
+        raise KeelError(
             f"{user.get_username()} is a viewer; only responders and admins can be incident "
             "commanders or responders.",
             field=field,
@@ -119,11 +119,11 @@ def incident_declare(
     actor.require(Role.RESPONDER)
     now = _now(at)
     if not title.strip():
-        raise IncidentError("A title is required.", field="title")
+        raise KeelError("A title is required.", field="title")
     if kind not in (Kind.MANUAL, Kind.DRILL):
-        raise IncidentError("Declared incidents are of kind 'manual' or 'drill'.", field="kind")
+        raise KeelError("Declared incidents are of kind 'manual' or 'drill'.", field="kind")
     if started_at and started_at > now:
-        raise IncidentError("The start cannot be in the future.", field="started_at")
+        raise KeelError("The start cannot be in the future.", field="started_at")
     if commander is not None:
         check_can_hold_a_role(commander, field="commander")
     incident = Incident.objects.create(
@@ -173,7 +173,7 @@ def incident_acknowledge(
         return incident
     refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if not incident.is_open:
-        raise IncidentError(
+        raise KeelError(
             f"{incident.reference} is {incident.status}; only open incidents can be acknowledged."
         )
     now = _now(at)
@@ -237,7 +237,7 @@ def incident_set_status(
     actor.require(Role.RESPONDER)
     incident = _lock(incident)
     if status not in Status.values:
-        raise IncidentError(f"Unknown status {status!r}.", field="status")
+        raise KeelError(f"Unknown status {status!r}.", field="status")
     if status == incident.status:
         return incident
     refuse_if_stale(incident, based_on=based_on, depends_on={"status"}, field="status")
@@ -247,7 +247,7 @@ def incident_set_status(
         return incident_reopen(incident=incident, actor=actor, reason=note, at=at)
     allowed = [s for s in TRANSITIONS[incident.status]]
     if status not in allowed:
-        raise IncidentError(
+        raise KeelError(
             f"{incident.reference} cannot move from {incident.status} to {status}"
             + (f"; allowed: {', '.join(allowed)}." if allowed else "; it is closed."),
             field="status",
@@ -269,7 +269,7 @@ def incident_resolve(
     incident = _lock(incident)
     refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if not incident.is_open:
-        raise IncidentError(f"{incident.reference} is already {incident.status}.", field="status")
+        raise KeelError(f"{incident.reference} is already {incident.status}.", field="status")
     text = f"{actor.name} resolved the incident." + (f" {note}" if note else "")
     return _set_status(incident, Status.RESOLVED, actor=actor, at=_now(at), text=text)
 
@@ -288,7 +288,7 @@ def incident_reopen(
     incident = _lock(incident)
     refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if incident.status != Status.RESOLVED:
-        raise IncidentError(
+        raise KeelError(
             f"Only resolved incidents can be reopened; {incident.reference} is {incident.status}.",
             field="status",
         )
@@ -307,7 +307,7 @@ def incident_reopen(
             group_hash=incident.group_hash,
             status__in=OPEN_STATUSES,
         ).first()
-        raise IncidentError(
+        raise KeelError(
             f"{newer.reference if newer else 'A newer incident'} is already open for this alert "
             "group; work there instead.",
             field="status",
@@ -332,7 +332,7 @@ def incident_close(
     incident = _lock(incident)
     refuse_if_stale(incident, based_on=based_on, depends_on={"lifecycle"})
     if incident.status != Status.RESOLVED:
-        raise IncidentError(
+        raise KeelError(
             f"Resolve {incident.reference} before closing it (it is {incident.status}).",
             field="status",
         )
@@ -369,7 +369,7 @@ def incident_set_severity(
         return incident
     refuse_if_stale(incident, based_on=based_on, depends_on={"severity"}, field="severity")
     if incident.status == Status.CLOSED:
-        raise IncidentError(f"{incident.reference} is closed.")
+        raise KeelError(f"{incident.reference} is closed.")
     previous = incident.severity
     incident.severity = severity
     incident.save(update_fields=["severity", "updated_at"])
@@ -392,9 +392,9 @@ def incident_add_note(
     """Add a note (Markdown) to the timeline."""
     actor.require(Role.RESPONDER)
     if not text.strip():
-        raise IncidentError("A note needs some text.", field="text")
+        raise KeelError("A note needs some text.", field="text")
     if len(text) > 20000:
-        raise IncidentError("A note is limited to 20,000 characters.", field="text")
+        raise KeelError("A note is limited to 20,000 characters.", field="text")
     entry = TimelineEntry.objects.create(
         incident=incident,
         kind=EntryKind.NOTE,
@@ -423,23 +423,23 @@ def incident_correct_time(
     incident = _lock(incident)
     now = _now(at)
     if field not in CORRECTABLE_TIMES:
-        raise IncidentError(f"Only {', '.join(CORRECTABLE_TIMES)} can be corrected.", field="field")
+        raise KeelError(f"Only {', '.join(CORRECTABLE_TIMES)} can be corrected.", field="field")
     refuse_if_stale(incident, based_on=based_on, depends_on={f"time:{field}"}, field="value")
     if not reason.strip():
-        raise IncidentError("Say why the time is corrected.", field="reason")
+        raise KeelError("Say why the time is corrected.", field="reason")
     if timezone.is_naive(value):
-        raise IncidentError(
+        raise KeelError(
             "Give the time with a time zone (e.g. 2026-11-21T16:25:00Z).", field="value"
         )
     if value > now:
-        raise IncidentError("A corrected time cannot be in the future.", field="value")
+        raise KeelError("A corrected time cannot be in the future.", field="value")
     if value < incident.detected_at - MAX_CORRECTION_BEFORE_DETECTION:
-        raise IncidentError(
+        raise KeelError(
             "A corrected time cannot be more than a year before the incident was detected.",
             field="value",
         )
     if getattr(incident, field) is None:
-        raise IncidentError(f"{field} is not set yet; it cannot be corrected.", field="field")
+        raise KeelError(f"{field} is not set yet; it cannot be corrected.", field="field")
     times = {name: getattr(incident, name) for name in CORRECTABLE_TIMES}
     old = times[field]
     times[field] = value
@@ -450,7 +450,7 @@ def incident_correct_time(
     ]
     for earlier, later in order:
         if times[earlier] and times[later] and times[earlier] > times[later]:
-            raise IncidentError(f"{earlier} must not be after {later}.", field="value")
+            raise KeelError(f"{earlier} must not be after {later}.", field="value")
     setattr(incident, field, value)
     fields = [field, "updated_at"]
     if field == "acknowledged_at" and incident.last_acknowledged_at == old:
@@ -490,7 +490,7 @@ def incident_record(
     """Put on the timeline what another part of Keel did for the incident: a page sent,
     an error-budget burn, a recomputed budget impact, a postmortem step."""
     if kind not in RECORDED_KINDS:
-        raise IncidentError(
+        raise KeelError(
             f"Timeline entries of kind {kind!r} are written by their own service.", field="kind"
         )
     return _entry(incident, kind=kind, actor=actor, at=_now(at), text=text, data=data)

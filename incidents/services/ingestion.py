@@ -12,8 +12,10 @@ from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 
+from catalog.models import Service
+from core.actors import Actor
+from core.errors import KeelError
 from slos import burns
-from slos.models import Service
 from slos.services import (
     burn_incident_previous,
     burn_incident_to_join,
@@ -22,7 +24,6 @@ from slos.services import (
 )
 
 from .. import alertmanager
-from ..actors import Actor
 from ..choices import (
     OPEN_STATUSES,
     AlertStatus,
@@ -31,7 +32,6 @@ from ..choices import (
     ResolvePolicy,
     Status,
 )
-from ..errors import IncidentError
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
 from ..signals import incident_changed_on_commit
 from . import alert_instances
@@ -333,7 +333,7 @@ def _start_earlier_if_needed(
             actor=actor,
             at=now,
         )
-    except IncidentError:
+    except KeelError:
         logger.info("%s: kept started_at; an alert's start is implausible", incident.reference)
 
 

@@ -9,12 +9,12 @@ from django.core.cache import caches
 from django.db import transaction
 
 from accounts import tokens
-from accounts.roles import Role
-from slos.models import Service
+from catalog.models import Service
+from core.actors import Actor
+from core.errors import KeelError
+from core.roles import Role
 
-from ..actors import Actor
 from ..choices import ResolvePolicy, Severity
-from ..errors import IncidentError
 from ..models import Integration
 
 
@@ -63,28 +63,28 @@ def integration_authenticate(*, token: str) -> AuthenticatedIntegration | None:
 
 
 def _validate_settings(fields: dict[str, Any], *, exclude_pk: int | None = None) -> None:
-    """Check integration settings; raise IncidentError naming the first bad field."""
+    """Check integration settings; raise KeelError naming the first bad field."""
     name = fields.get("name")
     if name is not None:
         if not str(name).strip():
-            raise IncidentError("A name is required.", field="name")
+            raise KeelError("A name is required.", field="name")
         others = Integration.objects.filter(name=name)
         if exclude_pk is not None:
             others = others.exclude(pk=exclude_pk)
         if others.exists():
-            raise IncidentError(f"An integration named {name!r} exists already.", field="name")
+            raise KeelError(f"An integration named {name!r} exists already.", field="name")
     mapping = fields.get("severity_mapping")
     if mapping is not None and any(v not in Severity.values for v in mapping.values()):
-        raise IncidentError(
+        raise KeelError(
             f"Severity mapping values must be one of {', '.join(Severity.values)}.",
             field="severity_mapping",
         )
     for label in ("service_label", "severity_label"):
         if label in fields and not str(fields[label]).strip():
-            raise IncidentError(f"{label} must name a label.", field=label)
+            raise KeelError(f"{label} must name a label.", field=label)
     quiet_period = fields.get("quiet_period")
     if quiet_period is not None and quiet_period <= timedelta(0):
-        raise IncidentError("The quiet period must be positive.", field="quiet_period")
+        raise KeelError("The quiet period must be positive.", field="quiet_period")
 
 
 @transaction.atomic
@@ -139,7 +139,7 @@ def integration_update(*, integration: Integration, actor: Actor, **changes: Any
     actor.require(Role.ADMIN)
     unknown = set(changes) - set(UPDATABLE_SETTINGS)
     if unknown:
-        raise IncidentError(f"{', '.join(sorted(unknown))} cannot be changed here.")
+        raise KeelError(f"{', '.join(sorted(unknown))} cannot be changed here.")
     _validate_settings(changes, exclude_pk=integration.pk)
     for field, value in changes.items():
         setattr(integration, field, value)

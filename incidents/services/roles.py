@@ -6,11 +6,11 @@ from typing import Any
 
 from django.db import transaction
 
-from accounts.roles import Role
+from core.actors import Actor
+from core.errors import KeelError
+from core.roles import Role
 
-from ..actors import Actor
 from ..choices import EntryKind
-from ..errors import IncidentError
 from ..models import Incident
 from ..signals import incident_changed_on_commit
 from .freshness import refuse_if_stale
@@ -100,7 +100,7 @@ def incident_remove_responder(
         field="username",
     )
     if not incident.responders.filter(pk=user.pk).exists():
-        raise IncidentError(f"{user.get_username()} is not a responder.", field="username")
+        raise KeelError(f"{user.get_username()} is not a responder.", field="username")
     incident.responders.remove(user)
     _entry(
         incident,

@@ -4,7 +4,7 @@ from typing import Any
 
 from django import template
 
-from accounts.roles import Role, role_of
+from core.roles import Role, role_of
 
 from ..selectors import deliveries_failed_by_integration
 

@@ -8,7 +8,8 @@ from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from ..errors import IncidentError
+from core.errors import KeelError
+
 from ..models import Incident
 from ..selectors import incident_find
 
@@ -20,7 +21,7 @@ def find_incident(user: Any, number: int) -> Incident:
         raise Http404(f"No incident INC-{number}.") from None
 
 
-def attach_error(form: forms.Form, error: IncidentError, default_field: str | None = None) -> None:
+def attach_error(form: forms.Form, error: KeelError, default_field: str | None = None) -> None:
     """Show a service's refusal next to the field it names (or above the form)."""
     field = error.field if error.field in form.fields else default_field
     form.add_error(field if field in form.fields else None, error.message)

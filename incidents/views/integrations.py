@@ -8,9 +8,10 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.actors import Actor
+from core.errors import KeelError
+
 from .. import services
-from ..actors import Actor
-from ..errors import IncidentError
 from ..forms import IntegrationForm
 from ..models import Delivery, Integration
 from ..selectors import deliveries_failed, delivery_list, integration_list
@@ -59,7 +60,7 @@ def integration_list_view(request: HttpRequest) -> HttpResponse:
                 integration, token = services.integration_create(
                     actor=Actor.of(request.user), **form.service_kwargs()
                 )
-            except IncidentError as exc:
+            except KeelError as exc:
                 attach_error(form, exc)
             else:
                 _show_token_once(request, integration, token)
@@ -136,7 +137,7 @@ def delivery_replay(request: HttpRequest, pk: int, delivery_id: int) -> HttpResp
         raise Http404("No such delivery.")
     try:
         services.delivery_replay(delivery=delivery, actor=Actor.of(request.user))
-    except IncidentError as exc:
+    except KeelError as exc:
         messages.error(request, exc.message)
     else:
         messages.success(request, f"Delivery {delivery.pk} queued for processing again.")

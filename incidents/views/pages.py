@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 
-from accounts.roles import Role, role_of
+from core.roles import Role, role_of
 
 from .. import charts
 from ..alert_labels import alerts_matching

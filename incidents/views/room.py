@@ -17,12 +17,12 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from core.actors import Actor
 from core.bounds import page_number
+from core.errors import KeelConflict, KeelError
 
 from .. import services
-from ..actors import Actor
 from ..choices import OPEN_STATUSES, TRANSITIONS, Status
-from ..errors import IncidentConflict, IncidentError
 from ..forms import (
     ActionForm,
     CorrectTimeForm,
@@ -217,7 +217,7 @@ def _room(
     number: int,
     bound: dict[str, forms.Form] | None = None,
     status: int = 200,
-    conflict: IncidentConflict | None = None,
+    conflict: KeelConflict | None = None,
 ) -> HttpResponse:
     incident = _load(request, number)
     bound = bound or {}
@@ -304,11 +304,11 @@ def _act(request: HttpRequest, number: int, name: str, apply: Apply, done: str) 
     if form.is_valid():
         try:
             apply(incident, form.cleaned_data, Actor.of(request.user))
-        except IncidentConflict as conflict:
+        except KeelConflict as conflict:
             if not _shows_errors(form):
                 messages.error(request, conflict.message)
             return _room(request, number, bound={name: form}, status=409, conflict=conflict)
-        except IncidentError as exc:
+        except KeelError as exc:
             if not _shows_errors(form):
                 messages.error(request, exc.message)
                 return redirect(_room_url(incident))
@@ -464,7 +464,7 @@ def declare(request: HttpRequest) -> HttpResponse:
                     services=list(data["services"]),
                     kind=data["kind"],
                 )
-            except IncidentError as exc:
+            except KeelError as exc:
                 attach_error(form, exc)
             else:
                 messages.success(request, f"{incident.reference} declared.")

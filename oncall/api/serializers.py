@@ -6,10 +6,22 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from catalog.models import Service, Team
 from core.bounds import span_problem
 from core.serializer_fields import keel_datetime
 from core.validators import validate_whole_minutes
-from slos.models import Service
+from oncall.models import (
+    CalendarFeed,
+    ContactMethod,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
+    Handoff,
+    Layer,
+    Override,
+    Page,
+    Schedule,
+)
 
 from ..bounds import (
     ESCALATE_AFTER_MINUTES_MAX,
@@ -25,19 +37,6 @@ from ..bounds import (
     shift_length_problem,
 )
 from ..choices import Channel, ShiftUnit, TargetKind
-from ..models import (
-    CalendarFeed,
-    ContactMethod,
-    EscalationPolicy,
-    EscalationStep,
-    EscalationTarget,
-    Handoff,
-    Layer,
-    Override,
-    Page,
-    Schedule,
-    Team,
-)
 
 User = get_user_model()
 

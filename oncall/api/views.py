@@ -19,12 +19,11 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder, IsViewer, _RolePermission
-from accounts.roles import Role, role_of
+from catalog.models import Team
 from core.bounds import datetime_problem
-
-from .. import rotation, selectors, services
-from ..errors import OncallError
-from ..models import (
+from core.errors import KeelError
+from core.roles import Role, role_of
+from oncall.models import (
     CalendarFeed,
     ContactMethod,
     EscalationPolicy,
@@ -33,8 +32,9 @@ from ..models import (
     Override,
     Page,
     Schedule,
-    Team,
 )
+
+from .. import rotation, selectors, services
 from . import serializers as s
 
 M = TypeVar("M", bound=Model)
@@ -44,18 +44,6 @@ class IsViewerWrites(_RolePermission):
     """Anyone signed in reads and writes their own things (the service checks whose)."""
 
     write_role = Role.VIEWER
-
-
-class OncallApi:
-    """Turns a service's refusal into a 400 with a message next to the field."""
-
-    def handle_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, OncallError):
-            body: dict[str, Any] = {"message": exc.message}
-            if exc.field:
-                body["errors"] = {exc.field: [exc.message]}
-            return Response(body, status=status.HTTP_400_BAD_REQUEST)
-        return super().handle_exception(exc)  # type: ignore[misc]
 
 
 def _valid(
@@ -75,9 +63,7 @@ def _visible(view: Any, model: type[M], selector: Callable[..., QuerySet[M]]) ->
     return model._default_manager.none() if _fake(view) else selector(user=view.request.user)
 
 
-class TeamViewSet(
-    OncallApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Teams: viewers read, admins create and change."""
 
     permission_classes = [IsViewer]
@@ -121,7 +107,6 @@ def _time_param(request: Request, name: str, default: datetime) -> datetime:
 
 
 class ScheduleViewSet(
-    OncallApi,
     mixins.ListModelMixin,
     mixins.RetrieveModelMixin,
     mixins.DestroyModelMixin,
@@ -206,9 +191,7 @@ class ScheduleViewSet(
         services.schedule_delete(user=self.request.user, schedule=instance)
 
 
-class LayerViewSet(
-    OncallApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class LayerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Layers (rotations) of schedules; a new layer goes on top."""
 
     permission_classes = [IsViewer]
@@ -239,9 +222,7 @@ class LayerViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class OverrideViewSet(
-    OncallApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class OverrideViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Overrides: responders add and remove them; a conflict is a 400 that names the clash."""
 
     permission_classes = [IsResponder]
@@ -291,7 +272,7 @@ def _steps(data: list[dict[str, Any]]) -> list[services.StepSpec]:
 
 
 class EscalationPolicyViewSet(
-    OncallApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+    mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
 ):
     """Escalation policies with their steps; writing replaces the steps."""
 
@@ -337,7 +318,7 @@ class EscalationPolicyViewSet(
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class OnCallNowView(OncallApi, APIView):
+class OnCallNowView(APIView):
     """Who is on call now and next, per schedule; `?team=<slug>` narrows to one team."""
 
     permission_classes = [IsViewer]
@@ -352,14 +333,12 @@ class OnCallNowView(OncallApi, APIView):
         if slug:
             team = Team.objects.filter(slug=slug).first() if "\x00" not in slug else None
             if team is None:
-                raise OncallError(f"No team with the slug {slug!r}.", field="team")
+                raise KeelError(f"No team with the slug {slug!r}.", field="team")
         rows = selectors.oncall_now(schedules=selectors.schedule_list(user=request.user, team=team))
         return Response(s.OnCallNowSerializer(rows, many=True).data)
 
 
-class PageViewSet(
-    OncallApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class PageViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Pages sent for incidents, newest first."""
 
     permission_classes = [IsViewer]
@@ -378,9 +357,7 @@ class PageViewSet(
         return super().list(request, *args, **kwargs)
 
 
-class HandoffViewSet(
-    OncallApi, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
-):
+class HandoffViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Handoffs between shifts: notes by the outgoing person, "I have it" by the incoming."""
 
     permission_classes = [IsResponder]
@@ -406,7 +383,7 @@ class HandoffViewSet(
         return Response(s.HandoffSerializer(handoff).data)
 
 
-class ContactMethodViewSet(OncallApi, mixins.ListModelMixin, viewsets.GenericViewSet):
+class ContactMethodViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Your contact methods (admins: everyone's). Webhook URLs are shown masked."""
 
     permission_classes: list[type[BasePermission]] = [IsViewerWrites]
@@ -441,7 +418,7 @@ class ContactMethodViewSet(OncallApi, mixins.ListModelMixin, viewsets.GenericVie
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class CalendarFeedViewSet(OncallApi, mixins.ListModelMixin, viewsets.GenericViewSet):
+class CalendarFeedViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     """Secret iCal feed URLs: yours and those you created. The URL is shown once, when
     the feed is created; revoking makes it stop working."""
 

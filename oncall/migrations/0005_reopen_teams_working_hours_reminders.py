@@ -2,7 +2,7 @@
 
 import datetime
 import django.db.models.deletion
-import oncall.models.teams
+import catalog.models.team
 from django.conf import settings
 from django.db import migrations, models
 
@@ -42,7 +42,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='team',
             name='working_days',
-            field=models.JSONField(default=oncall.models.teams.default_working_days, help_text='Weekdays of working hours, 0 = Monday.', validators=[oncall.models.teams.validate_working_days]),
+            field=models.JSONField(default=catalog.models.team.default_working_days, help_text='Weekdays of working hours, 0 = Monday.', validators=[catalog.models.team.validate_working_days]),
         ),
         migrations.AddField(
             model_name='team',

@@ -4,7 +4,6 @@ from .escalation import Escalation, EscalationPolicy, EscalationStep, Escalation
 from .handoffs import CalendarFeed, Handoff, HandoffReminder
 from .paging import ContactMethod, Page
 from .schedules import Layer, LayerParticipant, Override, Schedule
-from .teams import Team, validate_time_zone
 
 __all__ = [
     "CalendarFeed",
@@ -20,6 +19,4 @@ __all__ = [
     "Override",
     "Page",
     "Schedule",
-    "Team",
-    "validate_time_zone",
 ]

@@ -5,10 +5,11 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from catalog.models.team import Team
+
 from ..bounds import ESCALATE_AFTER_MINUTES_MAX, ESCALATE_AFTER_MINUTES_MIN, REPEAT_MAX
 from ..choices import EscalationState, TargetKind
 from .schedules import Schedule
-from .teams import Team
 
 MAX_REPEATS = REPEAT_MAX
 
@@ -26,7 +27,7 @@ class EscalationPolicy(models.Model):
     )
     is_default = models.BooleanField(default=True)
     services = models.ManyToManyField(
-        "slos.Service",
+        "catalog.Service",
         blank=True,
         related_name="escalation_policies",
         help_text="Services this policy pages for instead of the team's default policy.",

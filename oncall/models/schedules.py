@@ -10,6 +10,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
 
+from catalog.choices import WEEKDAY_NAMES
+from catalog.models.team import Team, validate_time_zone
 from core.bounds import RANGE_TEXT
 from core.validators import datetime_in_range, validate_keel_datetime, validate_whole_minutes
 
@@ -20,8 +22,7 @@ from ..bounds import (
     SHIFT_LENGTH_TEXT,
     shift_length_problem,
 )
-from ..choices import WEEKDAY_NAMES, ShiftUnit
-from .teams import Team, validate_time_zone
+from ..choices import ShiftUnit
 
 ALL_WEEKDAYS = 0b1111111
 

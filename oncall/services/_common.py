@@ -5,7 +5,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from accounts.roles import Role, require_role
+from core.roles import Role, require_role
 
 
 def now(at: datetime | None) -> datetime:

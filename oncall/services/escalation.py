@@ -8,7 +8,17 @@ from typing import Any, cast
 from django.db import IntegrityError, transaction
 from django.db.models import Min
 
-from accounts.roles import Role
+from catalog.models import Team
+from core.errors import KeelError
+from core.roles import Role
+from oncall.models import (
+    Escalation,
+    EscalationPolicy,
+    EscalationStep,
+    EscalationTarget,
+    Page,
+    Schedule,
+)
 
 from ..bounds import (
     ESCALATE_AFTER_MINUTES_MAX,
@@ -17,16 +27,6 @@ from ..bounds import (
     TARGETS_PER_STEP_MAX,
 )
 from ..choices import EscalationState, TargetKind
-from ..errors import OncallError
-from ..models import (
-    Escalation,
-    EscalationPolicy,
-    EscalationStep,
-    EscalationTarget,
-    Page,
-    Schedule,
-    Team,
-)
 from ..models.escalation import MAX_REPEATS
 from ._common import now, require
 from .fallback import create_pages, step_recipients_safe
@@ -50,24 +50,24 @@ class StepSpec:
 
 def _check_steps(team: Team, steps: Sequence[StepSpec]) -> None:
     if not steps:
-        raise OncallError("A policy needs at least one step.", field="steps")
+        raise KeelError("A policy needs at least one step.", field="steps")
     if len(steps) > STEPS_MAX:
-        raise OncallError(f"A policy has at most {STEPS_MAX} steps.", field="steps")
+        raise KeelError(f"A policy has at most {STEPS_MAX} steps.", field="steps")
     for number, step in enumerate(steps, start=1):
         if (
             not ESCALATE_AFTER_MINUTES_MIN
             <= step.escalate_after_minutes
             <= (ESCALATE_AFTER_MINUTES_MAX)
         ):
-            raise OncallError(
+            raise KeelError(
                 f"Step {number}: escalate after {ESCALATE_AFTER_MINUTES_MIN} to "
                 f"{ESCALATE_AFTER_MINUTES_MAX} minutes.",
                 field="steps",
             )
         if not step.targets:
-            raise OncallError(f"Step {number} notifies nobody; add a target.", field="steps")
+            raise KeelError(f"Step {number} notifies nobody; add a target.", field="steps")
         if len(step.targets) > TARGETS_PER_STEP_MAX:
-            raise OncallError(
+            raise KeelError(
                 f"Step {number}: at most {TARGETS_PER_STEP_MAX} targets.", field="steps"
             )
         for target in step.targets:
@@ -77,7 +77,7 @@ def _check_steps(team: Team, steps: Sequence[StepSpec]) -> None:
                 TargetKind.TEAM: target.team,
             }
             if target.kind not in given or given[target.kind] is None:
-                raise OncallError(
+                raise KeelError(
                     f"Step {number}: a {target.kind} target needs its {target.kind}.", field="steps"
                 )
             if (
@@ -85,7 +85,7 @@ def _check_steps(team: Team, steps: Sequence[StepSpec]) -> None:
                 and target.schedule is not None
                 and target.schedule.team_id != team.pk
             ):
-                raise OncallError(
+                raise KeelError(
                     f"Step {number}: {target.schedule} belongs to another team.", field="steps"
                 )
 
@@ -112,10 +112,10 @@ def _set_services(policy: EscalationPolicy, services: Sequence[Any]) -> None:
     """A policy pages for services of its own team only, and a service has one policy."""
     for service in services:
         if service.owner_id != policy.team_id:
-            raise OncallError(f"{service} is not owned by {policy.team}.", field="services")
+            raise KeelError(f"{service} is not owned by {policy.team}.", field="services")
         taken = service.escalation_policies.exclude(pk=policy.pk).first()
         if taken is not None:
-            raise OncallError(
+            raise KeelError(
                 f"{service} is paged by the policy {taken.name!r} already.", field="services"
             )
     policy.services.set(services)
@@ -134,9 +134,9 @@ def policy_create(
 ) -> EscalationPolicy:
     require(user, Role.ADMIN)
     if not 0 <= repeat <= MAX_REPEATS:
-        raise OncallError(f"Repeat 0 to {MAX_REPEATS} times.", field="repeat")
+        raise KeelError(f"Repeat 0 to {MAX_REPEATS} times.", field="repeat")
     if EscalationPolicy.objects.filter(team=team, name=name).exists():
-        raise OncallError(f"{team} has a policy named {name!r} already.", field="name")
+        raise KeelError(f"{team} has a policy named {name!r} already.", field="name")
     _check_steps(team, steps)
     if is_default:
         EscalationPolicy.objects.filter(team=team, is_default=True).update(is_default=False)
@@ -163,9 +163,9 @@ def policy_update(
     escalations read the new steps."""
     require(user, Role.ADMIN)
     if not 0 <= repeat <= MAX_REPEATS:
-        raise OncallError(f"Repeat 0 to {MAX_REPEATS} times.", field="repeat")
+        raise KeelError(f"Repeat 0 to {MAX_REPEATS} times.", field="repeat")
     if EscalationPolicy.objects.filter(team=policy.team, name=name).exclude(pk=policy.pk).exists():
-        raise OncallError(f"{policy.team} has a policy named {name!r} already.", field="name")
+        raise KeelError(f"{policy.team} has a policy named {name!r} already.", field="name")
     _check_steps(policy.team, steps)
     if is_default and not policy.is_default:
         EscalationPolicy.objects.filter(team=policy.team, is_default=True).update(is_default=False)
@@ -315,19 +315,19 @@ def escalation_stop_if_done(
 def escalation_acknowledge(*, user: Any, incident: Any, at: datetime | None = None) -> int:
     """Stop paging for an incident: acknowledge it (a reopened incident asks again) and
     stop its running escalations now. The number of runs stopped."""
-    from incidents.actors import Actor
-    from incidents.errors import IncidentError
+    from core.actors import Actor
+    from core.errors import KeelError
     from incidents.services import incident_acknowledge, incident_record
 
     require(user, Role.RESPONDER)
     when = now(at)
     running = Escalation.objects.filter(incident=incident, state=EscalationState.RUNNING)
     if not running.exists():
-        raise OncallError("Nobody is being paged for this incident.")
+        raise KeelError("Nobody is being paged for this incident.")
     try:
         incident = incident_acknowledge(incident=incident, actor=Actor.of(user), at=when)
-    except IncidentError as exc:
-        raise OncallError(exc.message) from exc
+    except KeelError as exc:
+        raise KeelError(exc.message) from exc
     stopped = [
         e
         for e in escalation_stop_if_done(incident=incident, at=when, acknowledged=when)
@@ -362,7 +362,7 @@ def escalation_run_step(
     """Run step `position` of round `round`, if the escalation still waits for exactly
     that step and the incident still needs someone; None when there is nothing to do
     (a repeated or stale task, an acknowledged or resolved incident)."""
-    from incidents.actors import Actor
+    from core.actors import Actor
     from incidents.services import incident_record
 
     when = now(at)

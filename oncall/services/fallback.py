@@ -14,9 +14,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
+from catalog.models import Team
+from oncall.models import ContactMethod, Escalation, EscalationStep, Page
+
 from .. import rotation
 from ..choices import Channel, EscalationState, TargetKind
-from ..models import ContactMethod, Escalation, EscalationStep, Page, Team
 from ._common import now
 
 logger = logging.getLogger(__name__)
@@ -229,7 +231,7 @@ def escalation_fallback(
 ) -> list[Page]:
     """Page the fallback of an incident that would page nobody, once per opening (a
     reopen asks again), and say so on its timeline. The pages to deliver."""
-    from incidents.actors import Actor
+    from core.actors import Actor
     from incidents.choices import EntryKind
     from incidents.models import Incident
     from incidents.services import incident_record

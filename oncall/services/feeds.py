@@ -6,9 +6,9 @@ from typing import Any
 from django.db import transaction
 
 from accounts import tokens
-from accounts.roles import Role, role_of
+from core.errors import KeelError
+from core.roles import Role, role_of
 
-from ..errors import OncallError
 from ..models import CalendarFeed, Schedule
 from ._common import now, require
 
@@ -23,14 +23,14 @@ def feed_create(
     returns the feed and its secret token, shown once."""
     require(user, Role.VIEWER)
     if (schedule is None) == (person is None):
-        raise OncallError("A feed is for a schedule or for a person.", field="schedule")
+        raise KeelError("A feed is for a schedule or for a person.", field="schedule")
     if (
         person is not None
         and user is not None
         and person.pk != user.pk
         and role_of(user) < Role.ADMIN
     ):
-        raise OncallError("You can create calendar feeds for yourself only.", field="user")
+        raise KeelError("You can create calendar feeds for yourself only.", field="user")
     minted = tokens.mint(TOKEN_KIND)
     feed = CalendarFeed.objects.create(
         schedule=schedule, user=person, prefix=minted.prefix, digest=minted.digest, created_by=user
@@ -43,7 +43,7 @@ def feed_revoke(*, user: Any, feed: CalendarFeed, at: datetime | None = None) ->
     require(user, Role.VIEWER)
     owner = feed.user_id or feed.created_by_id
     if user is not None and user.pk != owner and role_of(user) < Role.ADMIN:
-        raise OncallError("Only its owner or an admin can revoke a feed.")
+        raise KeelError("Only its owner or an admin can revoke a feed.")
     if feed.revoked_at is None:
         feed.revoked_at = now(at)
         feed.save(update_fields=["revoked_at"])

@@ -11,11 +11,11 @@ from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
-from accounts.roles import Role, role_of
+from core.errors import KeelError
+from core.roles import Role, role_of
 
 from .. import rotation
 from ..choices import Channel, PageStatus
-from ..errors import OncallError
 from ..models import ContactMethod, Handoff, HandoffReminder, Schedule
 from ._common import now, require
 from .paging import attempt_delivery, webhook_status
@@ -187,11 +187,11 @@ def handoff_update_notes(*, user: Any, handoff: Handoff, notes: str) -> Handoff:
     """The outgoing person's notes (an admin may write them too)."""
     require(user, Role.RESPONDER)
     if user is not None and user.pk != handoff.outgoing_id and role_of(user) < Role.ADMIN:
-        raise OncallError(
+        raise KeelError(
             "Only the outgoing person (or an admin) writes the handoff notes.", field="notes"
         )
     if len(notes) > 20000:
-        raise OncallError("Notes are at most 20,000 characters.", field="notes")
+        raise KeelError("Notes are at most 20,000 characters.", field="notes")
     handoff.notes = notes
     handoff.save(update_fields=["notes"])
     return handoff
@@ -203,7 +203,7 @@ def handoff_acknowledge(*, user: Any, handoff: Handoff, at: datetime | None = No
     require(user, Role.RESPONDER)
     handoff = Handoff.objects.select_for_update().get(pk=handoff.pk)
     if user is None or user.pk != handoff.incoming_id:
-        raise OncallError("Only the incoming person can take over the shift.")
+        raise KeelError("Only the incoming person can take over the shift.")
     if handoff.acknowledged_at is None:
         handoff.acknowledged_at = now(at)
         handoff.save(update_fields=["acknowledged_at"])

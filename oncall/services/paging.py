@@ -13,12 +13,12 @@ from django.core.validators import EmailValidator
 from django.db import transaction
 from django.urls import reverse
 
-from accounts.roles import Role, role_of
 from core import outbound
+from core.errors import KeelError
 from core.outbound_policy import Refused, check_url
+from core.roles import Role, role_of
 
 from ..choices import Channel, PageStatus
-from ..errors import OncallError
 from ..models import ContactMethod, Page
 from ._common import now, require
 
@@ -46,16 +46,16 @@ def _check_address(kind: str, address: str) -> str:
         try:
             EmailValidator()(address)
         except ValidationError as exc:
-            raise OncallError(f"{address!r} is not an email address.", field="address") from exc
+            raise KeelError(f"{address!r} is not an email address.", field="address") from exc
     elif kind == Channel.WEBHOOK:
         try:
             target = check_url(address, outbound.configured_allowlist())
         except Refused as exc:
-            raise OncallError(exc.message, field="address") from exc
+            raise KeelError(exc.message, field="address") from exc
         if target.scheme == "http" and not settings.KEEL_PAGE_WEBHOOK_ALLOW_HTTP:
-            raise OncallError("Webhook URLs must use https.", field="address")
+            raise KeelError("Webhook URLs must use https.", field="address")
     else:
-        raise OncallError(f"Contact methods are {', '.join(Channel.values)}.", field="kind")
+        raise KeelError(f"Contact methods are {', '.join(Channel.values)}.", field="kind")
     return address
 
 
@@ -67,7 +67,7 @@ def contact_method_create(
     _may_add_contacts(user, owner)
     address = _check_address(kind, address)
     if ContactMethod.objects.filter(user=owner, kind=kind, address=address).exists():
-        raise OncallError("That contact method exists already.", field="address")
+        raise KeelError("That contact method exists already.", field="address")
     return ContactMethod.objects.create(user=owner, kind=kind, address=address, label=label)
 
 
@@ -92,38 +92,36 @@ def acknowledge_url(page: Page) -> str:
 
 
 def page_from_token(token: str) -> Page:
-    """The page a signed acknowledge link names; OncallError when the link is bad or old."""
+    """The page a signed acknowledge link names; KeelError when the link is bad or old."""
     try:
         data = signing.loads(
             token, salt=ACK_SALT, max_age=settings.KEEL_PAGE_ACK_LINK_MAX_AGE_SECONDS
         )
     except signing.SignatureExpired as exc:
-        raise OncallError(
-            "This acknowledge link has expired; acknowledge in Keel instead."
-        ) from exc
+        raise KeelError("This acknowledge link has expired; acknowledge in Keel instead.") from exc
     except signing.BadSignature as exc:
-        raise OncallError("This acknowledge link is not valid.") from exc
+        raise KeelError("This acknowledge link is not valid.") from exc
     page = Page.objects.select_related("incident", "user").filter(pk=data.get("page")).first()
     if page is None or page.incident_id != data.get("incident") or page.user_id != data.get("user"):
-        raise OncallError("This acknowledge link is not valid.")
+        raise KeelError("This acknowledge link is not valid.")
     return page
 
 
 def page_acknowledge(*, page: Page, at: datetime | None = None) -> Any:
     """Acknowledge the paged incident as the paged person (the signed link proves who)."""
-    from incidents.actors import Actor
-    from incidents.errors import IncidentError
+    from core.actors import Actor
+    from core.errors import KeelError
     from incidents.services import incident_acknowledge
 
     if role_of(page.user) < Role.RESPONDER:
-        raise OncallError(f"{page.user} cannot acknowledge incidents (needs the responder role).")
+        raise KeelError(f"{page.user} cannot acknowledge incidents (needs the responder role).")
     from .escalation import escalation_stop_if_done
 
     when = now(at)
     try:
         incident = incident_acknowledge(incident=page.incident, actor=Actor.of(page.user), at=when)
-    except IncidentError as exc:
-        raise OncallError(exc.message) from exc
+    except KeelError as exc:
+        raise KeelError(exc.message) from exc
     # The acknowledgement since the incident last opened (a reopen asks again).
     acknowledged = incident.last_acknowledged_at
     if acknowledged is None or acknowledged < page.created_at:
@@ -218,7 +216,7 @@ def _send(page: Page) -> str:
         return PageStatus.SENT
     method = page.contact_method
     if method is None:
-        raise OncallError("A webhook page needs its contact method.")
+        raise KeelError("A webhook page needs its contact method.")
     payload = {
         "text": f"{subject}\n<{acknowledge_url(page)}|Acknowledge> · {body.splitlines()[4]}",
         "incident": {

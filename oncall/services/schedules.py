@@ -6,15 +6,16 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from accounts.roles import Role, role_of
+from catalog.models import Team, validate_time_zone
+from catalog.models.team import WORKING_DAYS_DEFAULT
 from core.bounds import OutOfBounds
+from core.errors import KeelError
+from core.roles import Role, role_of
+from oncall.models import Layer, LayerParticipant, Override, Schedule
 
 from ..bounds import PARTICIPANTS_MAX, check_layer_values, check_override_span
 from ..choices import ShiftUnit
-from ..errors import OncallError
-from ..models import Layer, LayerParticipant, Override, Schedule, Team, validate_time_zone
 from ..models.schedules import ALL_WEEKDAYS
-from ..models.teams import WORKING_DAYS_DEFAULT
 from ._common import now, require
 
 
@@ -22,7 +23,7 @@ def _check_zone(value: str, field: str = "time_zone") -> str:
     try:
         validate_time_zone(value)
     except Exception as exc:
-        raise OncallError(
+        raise KeelError(
             f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).", field=field
         ) from exc
     return value
@@ -30,9 +31,9 @@ def _check_zone(value: str, field: str = "time_zone") -> str:
 
 def _check_working_hours(days: Sequence[int], start: time, end: time) -> list[int]:
     if any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-        raise OncallError("Working days are 0 (Monday) to 6 (Sunday).", field="working_days")
+        raise KeelError("Working days are 0 (Monday) to 6 (Sunday).", field="working_days")
     if start >= end:
-        raise OncallError(
+        raise KeelError(
             f"Working hours end after they start ({start:%H:%M} is not before {end:%H:%M}).",
             field="working_end",
         )
@@ -43,9 +44,9 @@ def _check_fallback_contacts(people: Sequence[Any]) -> list[Any]:
     """Fallback contacts must be able to acknowledge what they are paged for."""
     for person in people:
         if not person.is_active:
-            raise OncallError(f"{person} is deactivated.", field="fallback_contacts")
+            raise KeelError(f"{person} is deactivated.", field="fallback_contacts")
         if role_of(person) < Role.RESPONDER:
-            raise OncallError(
+            raise KeelError(
                 f"{person} is a viewer and cannot acknowledge a page; fallback contacts "
                 "need the responder or admin role.",
                 field="fallback_contacts",
@@ -56,7 +57,7 @@ def _check_fallback_contacts(people: Sequence[Any]) -> list[Any]:
 def _check_name(name: str) -> str:
     name = name.strip()
     if not name:
-        raise OncallError("A team needs a name.", field="name")
+        raise KeelError("A team needs a name.", field="name")
     return name
 
 
@@ -82,7 +83,7 @@ def team_create(
     _check_zone(time_zone)
     days = _check_working_hours(working_days, working_start, working_end)
     if Team.objects.filter(slug=slug).exists():
-        raise OncallError(f"A team with the slug {slug!r} exists already.", field="slug")
+        raise KeelError(f"A team with the slug {slug!r} exists already.", field="slug")
     try:
         with transaction.atomic():
             team = Team.objects.create(
@@ -94,7 +95,7 @@ def team_create(
                 working_end=working_end,
             )
     except IntegrityError as exc:  # a concurrent create of the same slug
-        raise OncallError(f"A team with the slug {slug!r} exists already.", field="slug") from exc
+        raise KeelError(f"A team with the slug {slug!r} exists already.", field="slug") from exc
     team.members.set(members)
     team.fallback_contacts.set(fallback)
     return team
@@ -148,7 +149,7 @@ def schedule_create(
     require(user, Role.ADMIN)
     zone = _check_zone(time_zone or team.time_zone)
     if Schedule.objects.filter(team=team, name=name).exists():
-        raise OncallError(f"{team} has a schedule named {name!r} already.", field="name")
+        raise KeelError(f"{team} has a schedule named {name!r} already.", field="name")
     return Schedule.objects.create(team=team, name=name, time_zone=zone, description=description)
 
 
@@ -165,9 +166,7 @@ def schedule_update(
     fields = []
     if name is not None and name != schedule.name:
         if Schedule.objects.filter(team=schedule.team, name=name).exists():
-            raise OncallError(
-                f"{schedule.team} has a schedule named {name!r} already.", field="name"
-            )
+            raise KeelError(f"{schedule.team} has a schedule named {name!r} already.", field="name")
         schedule.name = name
         fields.append("name")
     if time_zone is not None:
@@ -187,9 +186,7 @@ def _weekday_mask(weekdays: Sequence[int] | None) -> int:
     mask = 0
     for day in weekdays:
         if not 0 <= int(day) <= 6:
-            raise OncallError(
-                "Weekdays are 0 (Monday) to 6 (Sunday).", field="restriction_weekdays"
-            )
+            raise KeelError("Weekdays are 0 (Monday) to 6 (Sunday).", field="restriction_weekdays")
         mask |= 1 << int(day)
     return mask
 
@@ -199,7 +196,7 @@ def _bounded(check: Any, **values: Any) -> None:
     try:
         check(**values)
     except OutOfBounds as exc:
-        raise OncallError(exc.message, field=exc.field) from exc
+        raise KeelError(exc.message, field=exc.field) from exc
 
 
 def _check_layer(
@@ -215,7 +212,7 @@ def _check_layer(
     restriction_end: time | None,
 ) -> None:
     if shift_unit not in ShiftUnit.values:
-        raise OncallError(
+        raise KeelError(
             f"Shift unit must be one of {', '.join(ShiftUnit.values)}.", field="shift_unit"
         )
     _bounded(
@@ -229,19 +226,19 @@ def _check_layer(
         restriction_end=restriction_end,
     )
     if ends_at is not None and ends_at <= starts_at:
-        raise OncallError("The layer must end after it starts.", field="ends_at")
+        raise KeelError("The layer must end after it starts.", field="ends_at")
     if (restriction_start is None) != (restriction_end is None):
-        raise OncallError("Give both restriction hours, or neither.", field="restriction_start")
+        raise KeelError("Give both restriction hours, or neither.", field="restriction_start")
     if not participants:
-        raise OncallError("A layer needs at least one participant.", field="participants")
+        raise KeelError("A layer needs at least one participant.", field="participants")
     if len(participants) > PARTICIPANTS_MAX:
-        raise OncallError(
+        raise KeelError(
             f"A layer takes at most {PARTICIPANTS_MAX} participants.", field="participants"
         )
     members = set(schedule.team.members.values_list("pk", flat=True))
     outsiders = [str(p) for p in participants if p.pk not in members]
     if outsiders:
-        raise OncallError(
+        raise KeelError(
             f"Not members of {schedule.team}: {', '.join(outsiders)}. Add them to the team first.",
             field="participants",
         )
@@ -396,14 +393,14 @@ def override_create(
     schedule is a conflict, explained and not saved."""
     require(user, Role.RESPONDER)
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise OncallError("Give times with a time zone.", field="starts_at")
+        raise KeelError("Give times with a time zone.", field="starts_at")
     if ends_at <= starts_at:
-        raise OncallError("An override must end after it starts.", field="ends_at")
+        raise KeelError("An override must end after it starts.", field="ends_at")
     _bounded(check_override_span, starts_at=starts_at, ends_at=ends_at)
     if ends_at <= now(at):
-        raise OncallError("An override must not lie entirely in the past.", field="ends_at")
+        raise KeelError("An override must not lie entirely in the past.", field="ends_at")
     if not schedule.team.members.filter(pk=person.pk).exists():
-        raise OncallError(f"{person} is not a member of {schedule.team}.", field="user")
+        raise KeelError(f"{person} is not a member of {schedule.team}.", field="user")
     Schedule.objects.select_for_update().get(pk=schedule.pk)
     clash = (
         Override.objects.filter(schedule=schedule, starts_at__lt=ends_at, ends_at__gt=starts_at)
@@ -411,7 +408,7 @@ def override_create(
         .first()
     )
     if clash is not None:
-        raise OncallError(
+        raise KeelError(
             f"Conflicts with an existing override: {_describe(clash, schedule.time_zone)}. "
             "Shorten or delete that one first.",
             field="starts_at",
@@ -427,7 +424,7 @@ def override_create(
                 created_by=user,
             )
     except IntegrityError as exc:  # a concurrent override won the race
-        raise OncallError(
+        raise KeelError(
             "Conflicts with an override saved at the same moment.", field="starts_at"
         ) from exc
 

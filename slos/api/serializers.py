@@ -5,12 +5,13 @@ from typing import Any
 
 from rest_framework import serializers
 
+from catalog.models import Service
 from core.serializer_fields import column_integer
+from slos.models import SLO, Correction, GateBypass, IncidentImpact, SliBucket, SloStatus
 
 from .. import budget
 from ..choices import BypassKind, CorrectionCategory
 from ..debits import debit_of
-from ..models import SLO, Correction, GateBypass, IncidentImpact, Service, SliBucket, SloStatus
 from ..services.events import MAX_COUNT
 from ..services.slos import SLO_FIELDS
 

@@ -12,12 +12,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder
-from incidents.actors import Actor
-from oncall.models import Team
+from catalog.models import Service, Team
+from core.actors import Actor
+from slos.models import SLO, GateBypass
 
 from .. import selectors, services
 from ..errors import SloError
-from ..models import SLO, GateBypass, Service
 from ..services.gate import GateReport
 from . import serializers as s
 

@@ -4,7 +4,6 @@ from .data import Correction, SliBucket, SliDay
 from .gate import GateBypass
 from .impact import IncidentImpact
 from .report import WebhookState, WeeklyReport
-from .service import Service, Tier
 from .slo import SLO, SloStatus
 
 __all__ = [
@@ -12,11 +11,9 @@ __all__ = [
     "Correction",
     "GateBypass",
     "IncidentImpact",
-    "Service",
     "SliBucket",
     "SliDay",
     "SloStatus",
-    "Tier",
     "WebhookState",
     "WeeklyReport",
 ]

@@ -72,7 +72,7 @@ class Correction(models.Model):
         "slos.SLO", null=True, blank=True, on_delete=models.CASCADE, related_name="corrections"
     )
     service = models.ForeignKey(
-        "slos.Service",
+        "catalog.Service",
         null=True,
         blank=True,
         on_delete=models.CASCADE,

@@ -13,7 +13,7 @@ class GateBypass(models.Model):
     revoked before it expires; it then stays on the service's history with who revoked it."""
 
     service = models.ForeignKey(
-        "slos.Service", on_delete=models.CASCADE, related_name="gate_bypasses"
+        "catalog.Service", on_delete=models.CASCADE, related_name="gate_bypasses"
     )
     kind = models.CharField(max_length=10, choices=BypassKind.choices)
     reason = models.TextField()

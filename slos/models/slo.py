@@ -19,7 +19,7 @@ class SLO(models.Model):
     in per-minute buckets. `alert_windows` empty means the default four-pair table.
     """
 
-    service = models.ForeignKey("slos.Service", on_delete=models.CASCADE, related_name="slos")
+    service = models.ForeignKey("catalog.Service", on_delete=models.CASCADE, related_name="slos")
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     objective = models.DecimalField(

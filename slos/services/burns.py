@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from django.db import transaction
 from django.db.models import Q
 
-from incidents.actors import Actor
+from core.actors import Actor
 
 from .. import budget, burns
 from ..models import SLO, SloStatus

@@ -3,7 +3,7 @@
 from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
-from ..models import Service
+from catalog.models import Service
 
 
 def service_slug(label_value: str) -> str:

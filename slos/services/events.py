@@ -8,8 +8,8 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from accounts.roles import Role
-from incidents.actors import Actor
+from core.actors import Actor
+from core.roles import Role
 
 from ..choices import SliSource
 from ..errors import SloError

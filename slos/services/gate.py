@@ -7,13 +7,14 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import Role
-from incidents.actors import Actor
+from catalog.models import Service
+from core.actors import Actor
+from core.roles import Role
+from slos.models import GateBypass
 
 from .. import budget
 from ..choices import BypassKind
 from ..errors import SloError
-from ..models import GateBypass, Service
 from .evaluation import SloFigures, slo_figures
 
 MAX_BYPASS = timedelta(days=7)

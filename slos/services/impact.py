@@ -11,7 +11,7 @@ from typing import Any
 from django.db import transaction
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 
 from .. import budget, debits, sli
 from ..choices import BudgetingMethod, WindowKind
@@ -182,9 +182,8 @@ def _start_corrected(incident: Any) -> bool:
 def _postmortem_follows(incident_id: int) -> None:
     """A postmortem not yet published states the debit as it now is (the postmortem may have
     been drafted, on resolution, before the debit was frozen)."""
-    from incidents.models import Postmortem
-    from incidents.models.postmortem import PostmortemStatus
-    from incidents.tasks_postmortems import draft_postmortem
+    from postmortems.models import Postmortem, PostmortemStatus
+    from postmortems.tasks import draft_postmortem
 
     unpublished = Postmortem.objects.filter(incident_id=incident_id).exclude(
         status=PostmortemStatus.PUBLISHED

@@ -8,13 +8,14 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.roles import Role
-from incidents.actors import Actor
+from catalog.models import Service
+from core.actors import Actor
+from core.roles import Role
+from slos.models import SLO, Correction
 
 from .. import budget, promql, rules
 from ..choices import BudgetingMethod, CorrectionCategory, SliSource
 from ..errors import SloError
-from ..models import SLO, Correction, Service
 
 SLO_FIELDS = (
     "name",

@@ -66,7 +66,7 @@ def incident_budget_impact(context: dict[str, Any], incident: Any) -> dict[str, 
         if user and user.is_authenticated and incident is not None
         else []
     )
-    from accounts.roles import Role, role_of
+    from core.roles import Role, role_of
 
     can_correct = bool(found) and role_of(user) >= Role.RESPONDER
     return {"debits": found, "incident": incident, "can_correct": can_correct}

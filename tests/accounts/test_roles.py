@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AnonymousUser, Group
 from django.core.exceptions import PermissionDenied
 
-from accounts.roles import Role, require_role, role_of
+from core.roles import Role, require_role, role_of
 from tests.incidents.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

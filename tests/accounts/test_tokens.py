@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 from accounts import tokens
 from accounts.models import ApiToken
 from accounts.services import api_token_create
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.models import Integration
 from incidents.services import integration_authenticate, integration_create
 

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from accounts.models import Profile
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.services import incident_declare
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,7 @@
 
 import pytest
 
-from incidents.models import Postmortem
+from postmortems.models import Postmortem
 from tests.incidents.postmortem_factories import realistic_incident
 
 pytestmark = pytest.mark.django_db

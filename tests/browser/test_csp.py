@@ -7,8 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from django.contrib.auth.models import Group
 
-from incidents.actors import Actor
-from incidents.services import postmortems as pm
+from core.actors import Actor
+from postmortems import services as pm
 from tests.browser.test_incident_flow import _sign_in
 from tests.incidents.postmortem_factories import realistic_incident
 

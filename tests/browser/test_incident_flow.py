@@ -108,7 +108,7 @@ def test_room_header_follows_others_changes_while_a_note_is_being_typed(
 ):
     from playwright.sync_api import expect
 
-    from incidents.actors import Actor
+    from core.actors import Actor
     from incidents.services import (
         incident_acknowledge,
         incident_assign_commander,
@@ -238,9 +238,9 @@ ACCESSIBILITY_PROBLEMS = """
 def _seed_every_page(admin_user, token: str, base_url: str) -> Incident:
     """An incident with an alert, a team and an SLO, so every main page has something to
     draw."""
-    from incidents.actors import Actor
+    from catalog.models import Team
+    from core.actors import Actor
     from incidents.services import incident_acknowledge, incident_resolve
-    from oncall.models import Team
     from tests.slos.factories import SLOFactory
 
     team = Team.objects.create(name="Payments", slug="payments")
@@ -319,7 +319,7 @@ def test_running_durations_count_and_a_double_click_sends_one_note(
 ):
     from playwright.sync_api import expect
 
-    from incidents.actors import Actor
+    from core.actors import Actor
     from incidents.services import incident_declare
 
     incident = incident_declare(actor=Actor.of(responder), title="Slow carts", severity="SEV3")

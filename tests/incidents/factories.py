@@ -3,7 +3,7 @@
 import factory
 from django.contrib.auth import get_user_model
 
-from slos.models import Service
+from catalog.models import Service
 
 
 class UserFactory(factory.django.DjangoModelFactory):

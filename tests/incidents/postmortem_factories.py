@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.models import Incident
 from incidents.services import (
     delivery_process,
@@ -74,8 +74,8 @@ def realistic_incident(integration: Any, responder: Any, *, severity_to: str = "
 def report_large_budget_impact(monkeypatch: Any) -> None:
     """Have the SLO part of Keel report that the incident consumed 32.6% of checkout's
     30-day budget (68 minutes remain): enough to require a P0 action."""
-    from incidents.postmortems.draft import ImpactFact
-    from incidents.services import postmortems
+    from postmortems import services as postmortems
+    from postmortems.draft import ImpactFact
 
     impact = ImpactFact(
         slo="checkout-availability",

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from django.conf import settings as django_settings
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import (
     RECORDED_KINDS,
     AlertStatus,

@@ -10,11 +10,11 @@ from drf_spectacular.validation import validate_schema
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create, api_token_revoke
+from catalog.models import Service
+from core.actors import Actor
 from incidents import services
-from incidents.actors import Actor
 from incidents.choices import EntryKind, Kind, Severity, Status
 from incidents.models import Alert, Delivery, Incident, Integration, TimelineEntry
-from slos.models import Service
 from tests.incidents import payloads
 from tests.incidents.factories import ResponderFactory, ServiceFactory, UserFactory
 

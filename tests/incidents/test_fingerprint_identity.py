@@ -8,7 +8,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import AlertStatus, EntryKind, ResolvePolicy, Status
 from incidents.models import Alert, Delivery, Incident
 from incidents.services import delivery_process, delivery_receive, integration_create

@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from incidents.actors import Actor
+from catalog.models import Service
+from core.actors import Actor
 from incidents.choices import DeliveryState, EntryKind, Kind, ResolvePolicy, Severity, Status
 from incidents.models import Alert, Delivery, Incident, TimelineEntry
 from incidents.models.delivery import MAX_ATTEMPTS
@@ -17,7 +18,6 @@ from incidents.services import (
     incident_resolve,
     integration_create,
 )
-from slos.models import Service
 from tests.incidents import payloads
 from tests.incidents.factories import ServiceFactory
 

@@ -13,8 +13,9 @@ from django.test import RequestFactory
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalog.models import Service
+from core.actors import Actor
 from incidents import alertmanager
-from incidents.actors import Actor
 from incidents.choices import AlertStatus, DeliveryState, EntryKind, ResolvePolicy, Status
 from incidents.hooks import alertmanager_webhook
 from incidents.models import Alert, Delivery, Incident
@@ -26,7 +27,6 @@ from incidents.services import (
     ingestion,
     integration_create,
 )
-from slos.models import Service
 from tests.incidents import payloads
 
 pytestmark = pytest.mark.django_db

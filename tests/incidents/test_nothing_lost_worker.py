@@ -18,11 +18,11 @@ from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
+from catalog.models import Service
 from incidents import alertmanager
 from incidents.choices import AlertStatus, DeliveryState, EntryKind, Status
 from incidents.models import Alert, Delivery, Incident
 from incidents.tasks import process_delivery
-from slos.models import Service
 from tests.celery_worker import needs_redis, wait_for
 from tests.incidents import payloads
 

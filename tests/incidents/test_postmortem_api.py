@@ -4,7 +4,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from accounts.services import api_token_create
-from incidents.models import ActionItem, Postmortem
+from postmortems.models import ActionItem, Postmortem
 from tests.incidents.factories import UserFactory
 from tests.incidents.postmortem_factories import realistic_incident
 

@@ -4,7 +4,7 @@ and asks before the page is left with unsaved text."""
 
 import pytest
 
-from incidents.models import Postmortem
+from postmortems.models import Postmortem
 from tests.browser.live import save_screenshot
 from tests.incidents.postmortem_factories import realistic_incident
 from tests.incidents.test_postmortem_browser import _signed_in

@@ -8,7 +8,7 @@ from django.conf import settings as django_settings
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from incidents.models import Postmortem
+from postmortems.models import Postmortem
 from tests.browser.live import save_screenshot
 from tests.incidents.factories import UserFactory
 from tests.incidents.postmortem_factories import realistic_incident

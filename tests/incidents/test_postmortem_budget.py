@@ -10,9 +10,9 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from incidents.actors import Actor
-from incidents.postmortem_render import render_html
-from incidents.services import postmortems as pm
+from core.actors import Actor
+from postmortems import services as pm
+from postmortems.render import render_html
 from tests.slos.factories import SLOFactory, push_history, resolved_incident
 
 pytestmark = pytest.mark.django_db
@@ -92,7 +92,7 @@ def test_page_shows_the_sentence_and_the_burn_down_chart(postmortem, responder):
 
 
 def test_pdf_text_holds_the_sentence_and_the_chart_is_drawn(postmortem, tmp_path):
-    from incidents.postmortem_render import render_pdf
+    from postmortems.render import render_pdf
 
     html = render_html(pm.postmortem_document(postmortem=postmortem))
     assert 'class="incident-window"' in html
@@ -117,7 +117,7 @@ def test_pdf_text_holds_the_sentence_and_the_chart_is_drawn(postmortem, tmp_path
 
 
 def test_burn_down_chart_breaks_at_gaps_shades_the_incident_and_floors_an_overspent_budget():
-    from incidents.postmortems.charts import burn_down_chart
+    from postmortems.charts import burn_down_chart
 
     t0 = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
     burn = [

@@ -7,11 +7,11 @@ from datetime import timedelta
 import pytest
 from django.test import Client
 
-from incidents.actors import Actor
-from incidents.postmortem_render import render_html, render_pdf
-from incidents.postmortems import markdown
+from core.actors import Actor
 from incidents.services import incident_add_note
-from incidents.services import postmortems as pm
+from postmortems import markdown
+from postmortems import services as pm
+from postmortems.render import render_html, render_pdf
 from tests.incidents.postmortem_factories import DETECTED, realistic_incident
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +79,6 @@ def test_the_markdown_export_keeps_the_note_and_its_neighbours_readable(drafted)
 
 
 def pm_markdown(postmortem) -> str:
-    from incidents.postmortem_render import to_markdown
+    from postmortems.render import to_markdown
 
     return to_markdown(pm.postmortem_document(postmortem=postmortem))

@@ -6,8 +6,8 @@ from django.contrib.auth.models import Group
 from django.core import mail
 from django.test import Client
 
-from incidents.actors import Actor
-from incidents.services import postmortems as pm
+from core.actors import Actor
+from postmortems import services as pm
 from tests.incidents.factories import UserFactory
 from tests.incidents.postmortem_factories import realistic_incident
 
@@ -54,7 +54,7 @@ def test_requesting_a_review_emails_the_reviewer_with_the_link(
 def test_a_later_round_or_an_approval_sends_no_stale_reminder(
     django_capture_on_commit_callbacks, integration, responder, reviewer
 ):
-    from incidents.services.postmortem_review_mail import postmortem_review_notify
+    from postmortems.review_mail import postmortem_review_notify
 
     story = realistic_incident(integration, responder)
     postmortem = pm.postmortem_draft(incident=story.incident, actor=Actor.of(responder))

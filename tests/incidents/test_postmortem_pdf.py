@@ -8,11 +8,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.contrib.auth.models import Group
 
-from incidents.actors import Actor
-from incidents.models import PostmortemPdf
-from incidents.postmortem_render import StaticOnlyFetcher, render_html, render_pdf
-from incidents.services import postmortems as pm
-from incidents.tasks_postmortems import render_postmortem_pdf
+from core.actors import Actor
+from postmortems import services as pm
+from postmortems.models import PostmortemPdf
+from postmortems.render import StaticOnlyFetcher, render_html, render_pdf
+from postmortems.tasks import render_postmortem_pdf
 from tests.incidents.factories import UserFactory
 from tests.incidents.postmortem_factories import (
     RESOLVED,
@@ -218,7 +218,7 @@ def test_script_and_event_handlers_are_stripped_from_the_document(published, res
 
 
 def test_markdown_export_of_a_version(published):
-    from incidents.postmortem_render import to_markdown
+    from postmortems.render import to_markdown
 
     text = to_markdown(pm.postmortem_document(postmortem=published, version=1))
     assert text.startswith(f"# Postmortem: {published.reference}")

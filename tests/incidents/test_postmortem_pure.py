@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from incidents.postmortems import blameless, charts, draft, export, markdown, policy
-from incidents.postmortems.sections import SECTION_KEYS, default_template
+from postmortems import blameless, charts, draft, export, markdown, policy
+from postmortems.sections import SECTION_KEYS, default_template
 
 T0 = datetime(2026, 11, 21, 16, 0, tzinfo=UTC)
 
@@ -319,7 +319,7 @@ def test_markdown_export_has_header_sections_timeline_and_actions():
 
 
 def test_css_string_cannot_end_the_string_or_the_style_element():
-    from incidents.templatetags.postmortem_tags import css_string
+    from postmortems.templatetags.postmortem_tags import css_string
 
     escaped = css_string('INC-7 "} body { display: none } </style><script>')
     assert '"' not in escaped and "<" not in escaped and "}" not in escaped

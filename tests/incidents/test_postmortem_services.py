@@ -8,11 +8,12 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind
-from incidents.models import ActionItem, Postmortem, PostmortemVersion, TimelineEntry
+from incidents.models import TimelineEntry
 from incidents.services import incident_declare, incident_resolve
-from incidents.services import postmortems as pm
+from postmortems import services as pm
+from postmortems.models import ActionItem, Postmortem, PostmortemVersion
 from tests.incidents.factories import UserFactory
 from tests.incidents.postmortem_factories import (
     RESOLVED,
@@ -273,7 +274,7 @@ def test_large_budget_impact_requires_a_p0_action_before_publication(
 
 
 def test_without_slo_data_the_budget_selector_is_empty(story):
-    from incidents.selectors_postmortems import incident_budget_impacts
+    from postmortems.selectors import incident_budget_impacts
 
     assert incident_budget_impacts(incident=story.incident) == []
 

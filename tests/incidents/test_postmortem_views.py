@@ -5,9 +5,9 @@ import pytest
 from django.contrib.auth.models import Group
 from django.test import Client
 
-from incidents.actors import Actor
-from incidents.models import ActionItem, Postmortem
-from incidents.services import postmortems as pm
+from core.actors import Actor
+from postmortems import services as pm
+from postmortems.models import ActionItem, Postmortem
 from tests.incidents.factories import UserFactory
 from tests.incidents.postmortem_factories import realistic_incident
 
@@ -180,9 +180,7 @@ def test_postmortem_list_and_incident_room_panel(story, rita, responder):
     )
     from django.template.loader import render_to_string
 
-    panel = render_to_string(
-        "incidents/postmortems/_incident_panel.html", {"incident": story.incident}
-    )
+    panel = render_to_string("postmortems/_incident_panel.html", {"incident": story.incident})
     assert "Draft" in panel and "Required" in panel and "Open the postmortem" in panel
 
 

@@ -3,10 +3,10 @@
 import pytest
 from django.contrib.auth.models import Group
 
-from incidents.actors import Actor
-from incidents.models import Postmortem, PostmortemPdf
+from core.actors import Actor
 from incidents.services import incident_declare, incident_resolve
-from incidents.services import postmortems as pm
+from postmortems import services as pm
+from postmortems.models import Postmortem, PostmortemPdf
 from tests.celery_worker import needs_redis, wait_for
 from tests.incidents.factories import UserFactory
 

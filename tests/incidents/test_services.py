@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from core.actors import Actor
+from core.errors import KeelError
 from incidents import services
-from incidents.actors import Actor
 from incidents.choices import EntryKind, Kind, Severity, Status
-from incidents.errors import IncidentError
 from incidents.models import Delivery, Incident, TimelineEntry
 from incidents.selectors import incident_metrics
 from tests.incidents import payloads
@@ -95,7 +95,7 @@ def test_declare_a_drill(responder):
     ],
 )
 def test_declare_rejects_bad_input_and_stores_nothing(responder, kwargs, message):
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         declare(responder, **kwargs)
     assert error.value.message == message
     assert not Incident.objects.exists()
@@ -110,7 +110,7 @@ def test_incident_numbers_are_sequential(responder):
 
 def test_a_failed_declare_does_not_use_up_a_number(responder):
     first = declare(responder)
-    with pytest.raises(IncidentError):
+    with pytest.raises(KeelError):
         declare(responder, severity="SEV0")
     second = declare(responder)
     assert second.number == first.number + 1
@@ -196,7 +196,7 @@ def test_a_resolved_incident_cannot_be_acknowledged(responder):
     services.incident_resolve(incident=incident, actor=Actor.of(responder), at=minutes(5))
     before = snapshot(incident)
 
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_acknowledge(incident=incident, actor=Actor.of(responder), at=minutes(6))
 
     assert "only open incidents can be acknowledged" in error.value.message
@@ -271,7 +271,7 @@ def test_investigating_to_closed_is_refused_and_changes_nothing(responder):
     incident = declare(responder)
     before = snapshot(incident)
 
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_set_status(
             incident=incident, status=Status.CLOSED, actor=Actor.of(responder), at=minutes(1)
         )
@@ -293,7 +293,7 @@ def test_a_closed_incident_cannot_move_to_any_status(responder, status):
     services.incident_close(incident=incident, actor=actor, at=minutes(6))
     before = snapshot(incident)
 
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_set_status(incident=incident, status=status, actor=actor, at=minutes(7))
 
     assert incident.reference in error.value.message
@@ -307,7 +307,7 @@ def test_resolved_to_identified_is_refused_with_the_allowed_moves(responder):
     services.incident_resolve(incident=incident, actor=actor, at=minutes(5))
     before = snapshot(incident)
 
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_set_status(
             incident=incident, status=Status.IDENTIFIED, actor=actor, at=minutes(6)
         )
@@ -322,7 +322,7 @@ def test_resolved_to_identified_is_refused_with_the_allowed_moves(responder):
 def test_unknown_status_is_refused(responder):
     incident = declare(responder)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_set_status(
             incident=incident, status="on-fire", actor=Actor.of(responder), at=minutes(1)
         )
@@ -377,7 +377,7 @@ def test_resolving_twice_is_refused(responder):
     incident = declare(responder)
     services.incident_resolve(incident=incident, actor=Actor.of(responder), at=minutes(20))
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_resolve(incident=incident, actor=Actor.of(responder), at=minutes(21))
     assert error.value.message == f"{incident.reference} is already resolved."
     assert snapshot(incident) == before
@@ -400,7 +400,7 @@ def test_reopen_clears_resolved_at_and_writes_one_entry(responder):
 def test_reopening_an_open_incident_is_refused(responder):
     incident = declare(responder)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_reopen(incident=incident, actor=Actor.of(responder), at=minutes(1))
     assert error.value.message == (
         f"Only resolved incidents can be reopened; {incident.reference} is investigating."
@@ -415,7 +415,7 @@ def test_reopening_a_closed_incident_is_refused(responder):
     services.incident_close(incident=incident, actor=actor, at=minutes(6))
     before = snapshot(incident)
 
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_reopen(incident=incident, actor=actor, at=minutes(7))
 
     assert error.value.message == (
@@ -468,7 +468,7 @@ def test_reopen_is_refused_while_a_newer_incident_of_the_alert_group_is_open(
     assert newer.pk != older.pk and newer.is_open
     before = snapshot(older)
 
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_reopen(incident=older, actor=Actor.of(responder), at=minutes(40))
 
     assert error.value.message == (
@@ -501,7 +501,7 @@ def test_set_severity_writes_one_entry_and_same_severity_writes_none(responder):
 def test_unknown_severity_is_refused(responder):
     incident = declare(responder)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_set_severity(incident=incident, severity="P1", actor=Actor.of(responder))
     assert error.value.message == "Unknown severity 'P1'; use one of SEV1, SEV2, SEV3, SEV4."
     assert snapshot(incident) == before
@@ -513,7 +513,7 @@ def test_severity_of_a_closed_incident_cannot_change(responder):
     services.incident_resolve(incident=incident, actor=actor, at=minutes(5))
     services.incident_close(incident=incident, actor=actor, at=minutes(6))
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_set_severity(incident=incident, severity=Severity.SEV1, actor=actor)
     assert error.value.message == f"{incident.reference} is closed."
     assert snapshot(incident) == before
@@ -541,7 +541,7 @@ def test_an_inactive_user_cannot_become_commander(responder):
     incident = declare(responder)
     gone = UserFactory(username="gone", is_active=False)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_assign_commander(
             incident=incident, commander=gone, actor=Actor.of(responder)
         )
@@ -577,7 +577,7 @@ def test_removing_someone_who_is_not_a_responder_is_refused(responder):
     incident = declare(responder)
     bob = ResponderFactory(username="bob")
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_remove_responder(incident=incident, user=bob, actor=Actor.of(responder))
     assert error.value.message == "bob is not a responder."
     assert snapshot(incident) == before
@@ -606,7 +606,7 @@ def test_add_note_appends_a_note_entry(responder):
 )
 def test_empty_or_huge_notes_are_refused(responder, text, message):
     incident = declare(responder)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_add_note(incident=incident, text=text, actor=Actor.of(responder))
     assert error.value.message == message
     assert [e.kind for e in entries(incident)] == [EntryKind.DECLARED]
@@ -653,7 +653,7 @@ def test_update_details_without_changes_writes_nothing(responder, checkout):
 def test_update_details_refuses_a_blank_title(responder):
     incident = declare(responder)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_update_details(incident=incident, actor=Actor.of(responder), title=" ")
     assert error.value.message == "A title is required."
     assert snapshot(incident) == before
@@ -712,7 +712,7 @@ def test_correct_time_changes_the_time_and_keeps_the_reason(responder):
 def test_correct_time_keeps_the_times_in_order(responder, field, value, message):
     incident = acknowledged_and_resolved(responder)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_correct_time(
             incident=incident,
             field=field,
@@ -760,7 +760,7 @@ def test_correct_time_refuses_bad_requests(responder, kwargs, message):
         "reason": "Typo.",
     }
     fields.update(kwargs)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_correct_time(
             incident=incident, actor=Actor.of(responder), at=minutes(60), **fields
         )
@@ -771,7 +771,7 @@ def test_correct_time_refuses_bad_requests(responder, kwargs, message):
 def test_correct_time_rejects_the_real_future(responder):
     incident = declare(responder, started_at=None, at=None)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_correct_time(
             incident=incident,
             field="detected_at",
@@ -786,7 +786,7 @@ def test_correct_time_rejects_the_real_future(responder):
 def test_a_time_not_yet_set_cannot_be_corrected(responder):
     incident = declare(responder)
     before = snapshot(incident)
-    with pytest.raises(IncidentError) as error:
+    with pytest.raises(KeelError) as error:
         services.incident_correct_time(
             incident=incident,
             field="resolved_at",

@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.db import transaction
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.services import (
     incident_acknowledge,
     incident_add_responder,
@@ -116,7 +116,7 @@ def test_an_incident_opened_from_alerts_is_heard_once(
 
 
 def test_other_parts_record_their_steps_on_the_timeline(responder):
-    from incidents.errors import IncidentError
+    from core.errors import KeelError
     from incidents.services import incident_record
 
     incident = incident_declare(actor=Actor.of(responder), title="Pager test", severity="SEV3")
@@ -132,6 +132,6 @@ def test_other_parts_record_their_steps_on_the_timeline(responder):
         "paged",
     ]
     assert entry.data == {"user": "rita"}
-    with pytest.raises(IncidentError):
+    with pytest.raises(KeelError):
         incident_record(incident=incident, kind="resolved", actor=Actor.system(), text="sneaky")
     assert incident.timeline.count() == 2

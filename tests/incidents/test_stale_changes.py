@@ -9,10 +9,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from core.actors import Actor
+from core.errors import KeelConflict, KeelError
 from incidents import services
-from incidents.actors import Actor
 from incidents.choices import EntryKind, Severity, Status
-from incidents.errors import IncidentConflict, IncidentError
 from incidents.models import Incident
 from incidents.services import delivery_process, delivery_receive
 from tests.incidents import payloads
@@ -411,7 +411,7 @@ def test_only_a_change_to_what_the_action_depends_on_refuses_it(responder, chang
     fresh = Incident.objects.get(pk=incident.pk)
 
     if (change, attempt) in CONFLICTS:
-        with pytest.raises(IncidentConflict) as refused:
+        with pytest.raises(KeelConflict) as refused:
             ATTEMPTS[attempt](fresh, Actor.of(responder), version)
         assert "otto" in refused.value.message
         assert Incident.objects.get(pk=incident.pk).updated_at == fresh.updated_at
@@ -473,7 +473,7 @@ def test_the_service_refuses_a_viewer_for_every_caller(responder, viewer, admin_
             incident=incident, commander=viewer, actor=Actor.of(responder)
         ),
     ):
-        with pytest.raises(IncidentError) as refused:
+        with pytest.raises(KeelError) as refused:
             attempt()
         assert refused.value.message.startswith("vic is a viewer")
 
@@ -490,7 +490,7 @@ def test_the_service_refuses_a_viewer_for_every_caller(responder, viewer, admin_
 
 
 def test_a_stale_figures_form_cannot_undo_newer_figures(client, responder):
-    from incidents.services import postmortems as pm
+    from postmortems import services as pm
 
     incident = _declared(responder)
     postmortem = pm.postmortem_draft(incident=incident, actor=Actor.of(responder))

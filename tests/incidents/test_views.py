@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind, Severity, Status
 from incidents.models import Alert, Incident, TimelineEntry
 from incidents.services import (

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import Severity
 from incidents.services import (
     incident_acknowledge,

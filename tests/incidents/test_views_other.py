@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import DeliveryState
 from incidents.models import Delivery, Incident, Integration
 from incidents.services import (

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.test import Client
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import DeliveryState, EntryKind, Kind, Status
 from incidents.models import Alert, Delivery, Incident
 from incidents.services import integration_rotate_token, integration_set_enabled

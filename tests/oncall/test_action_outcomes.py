@@ -5,7 +5,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.services import incident_acknowledge, incident_reopen, incident_resolve
 from oncall.models import Page
 from oncall.services.paging import acknowledge_url

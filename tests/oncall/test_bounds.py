@@ -114,7 +114,7 @@ def test_after_a_refused_layer_the_next_incident_still_pages_the_person_on_call(
     crashed and the incident paged nobody."""
     from django.core import mail
 
-    from incidents.actors import Actor
+    from core.actors import Actor
     from incidents.choices import EntryKind
     from incidents.services import incident_declare
     from oncall.models import Page

@@ -7,7 +7,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind
 from incidents.services import incident_declare, incident_reopen, incident_resolve
 from oncall.choices import EscalationState, TargetKind

@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from oncall.errors import OncallError
+from core.errors import KeelError
 from oncall.services import team_update
 
 from .conftest import person
@@ -37,7 +37,7 @@ def test_an_admin_sets_fallback_contacts_on_the_team_form(admin_user, team, ann,
 def test_a_viewer_cannot_be_a_fallback_contact(admin_user, team):
     vera = person("vera", role="viewer")
 
-    with pytest.raises(OncallError, match="vera is a viewer") as refused:
+    with pytest.raises(KeelError, match="vera is a viewer") as refused:
         team_update(user=admin_user, team=team, fallback_contacts=[vera])
 
     assert refused.value.field == "fallback_contacts"

@@ -9,9 +9,9 @@ from django.test import Client
 from django.utils import timezone
 from icalendar import Calendar
 
-from incidents.actors import Actor
+from core.actors import Actor
+from core.errors import KeelError
 from incidents.services import incident_acknowledge, incident_declare, incident_resolve
-from oncall.errors import OncallError
 from oncall.models import Handoff, Page
 from oncall.services import (
     feed_create,
@@ -140,9 +140,9 @@ def test_only_the_incoming_person_takes_over_and_only_the_outgoing_writes_notes(
     boundary = next_boundary(timezone.now())
     handoffs_prepare(at=boundary - timedelta(minutes=30))
     handoff = Handoff.objects.get(shift_start=boundary)
-    with pytest.raises(OncallError, match="Only the incoming"):
+    with pytest.raises(KeelError, match="Only the incoming"):
         handoff_acknowledge(user=cat, handoff=handoff)
-    with pytest.raises(OncallError, match="Only the outgoing"):
+    with pytest.raises(KeelError, match="Only the outgoing"):
         handoff_update_notes(user=handoff.incoming, handoff=handoff, notes="x")
     client = Client()
     client.force_login(cat)
@@ -196,7 +196,7 @@ def test_a_personal_feed_shows_only_that_persons_shifts(schedule, ann, bob):
     _, token = feed_create(user=ann, person=ann)
     events = _events(Client().get(f"/oncall/ical/{token}.ics").content)
     assert events and all(str(e["SUMMARY"]).startswith("On call: ann") for e in events)
-    with pytest.raises(OncallError, match="for yourself only"):
+    with pytest.raises(KeelError, match="for yourself only"):
         feed_create(user=ann, person=bob)
 
 

@@ -6,8 +6,8 @@ person's delivery errors are hidden from viewers."""
 import pytest
 from django.urls import reverse
 
+from core.errors import KeelError
 from oncall.choices import Channel, PageStatus
-from oncall.errors import OncallError
 from oncall.models import ContactMethod, HandoffReminder, Page
 from oncall.services import contact_method_create, handoff_send_reminder
 
@@ -43,7 +43,7 @@ def _outbound_settings(settings):
 
 @pytest.mark.parametrize(("url", "why"), REFUSED_URLS)
 def test_a_webhook_to_a_non_public_address_is_refused_when_added(ann, url, why):
-    with pytest.raises(OncallError) as refused:
+    with pytest.raises(KeelError) as refused:
         contact_method_create(user=ann, owner=ann, kind="webhook", address=url)
     assert why in refused.value.message and refused.value.field == "address"
     assert "KEEL_OUTBOUND_ALLOW" in refused.value.message

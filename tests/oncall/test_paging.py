@@ -7,7 +7,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind
 from incidents.services import incident_acknowledge, incident_declare, incident_resolve
 from oncall.choices import Channel, EscalationState, PageStatus, TargetKind
@@ -253,9 +253,9 @@ def test_a_page_for_an_incident_acknowledged_meanwhile_is_not_sent(
     ],
 )
 def test_bad_contact_methods_are_refused(ann, kind, address, message):
-    from oncall.errors import OncallError
+    from core.errors import KeelError
 
-    with pytest.raises(OncallError, match=message.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(KeelError, match=message.replace("(", r"\(").replace(")", r"\)")):
         contact_method_create(user=ann, owner=ann, kind=kind, address=address)
 
 
@@ -290,11 +290,11 @@ def test_a_services_own_policy_pages_instead_of_the_team_default(
 
 
 def test_a_policy_only_pages_for_its_own_teams_services(team, checkout, cat):
+    from core.errors import KeelError
     from oncall.choices import TargetKind
-    from oncall.errors import OncallError
     from oncall.services import StepSpec, TargetSpec, policy_create
 
-    with pytest.raises(OncallError, match="not owned by Payments"):
+    with pytest.raises(KeelError, match="not owned by Payments"):
         policy_create(
             user=None,
             team=team,

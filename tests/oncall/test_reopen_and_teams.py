@@ -6,7 +6,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind
 from incidents.models import Incident
 from incidents.services import (

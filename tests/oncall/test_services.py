@@ -8,8 +8,8 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from core.errors import KeelError
 from oncall.choices import TargetKind
-from oncall.errors import OncallError
 from oncall.models import EscalationTarget, Layer, Override
 from oncall.selectors import oncall_now, schedule_list
 from oncall.services import (
@@ -48,7 +48,7 @@ def test_an_overlapping_override_is_explained_and_not_saved(schedule, ann, bob, 
         user=ann, schedule=schedule, person=cat, starts_at=start, ends_at=start + timedelta(hours=8)
     )
 
-    with pytest.raises(OncallError) as refused:
+    with pytest.raises(KeelError) as refused:
         override_create(
             user=ann,
             schedule=schedule,
@@ -102,14 +102,14 @@ def test_the_database_refuses_overlapping_overrides_that_bypass_the_service(sche
 def test_bad_overrides_are_refused(schedule, cat, change, message):
     start = timezone.now() + timedelta(days=1)
     fields = {"starts_at": start, "ends_at": start + timedelta(hours=1), **change}
-    with pytest.raises(OncallError, match=message):
+    with pytest.raises(KeelError, match=message):
         override_create(user=cat, schedule=schedule, person=cat, **fields)
 
 
 def test_only_team_members_cover_or_rotate(schedule, team):
     stranger = person("stranger")
     start = timezone.now() + timedelta(days=1)
-    with pytest.raises(OncallError, match="not a member"):
+    with pytest.raises(KeelError, match="not a member"):
         override_create(
             user=None,
             schedule=schedule,
@@ -117,7 +117,7 @@ def test_only_team_members_cover_or_rotate(schedule, team):
             starts_at=start,
             ends_at=start + timedelta(hours=1),
         )
-    with pytest.raises(OncallError, match="Not members of Payments: stranger"):
+    with pytest.raises(KeelError, match="Not members of Payments: stranger"):
         layer_create(
             user=None, schedule=schedule, name="X", participants=[stranger], handoff_at=ANCHOR
         )
@@ -170,7 +170,7 @@ def test_bad_layers_are_refused(schedule, ann):
     ]
     for change, message in cases:
         fields = {"name": "L", "participants": [ann], "handoff_at": ANCHOR, **change}
-        with pytest.raises(OncallError, match=message):
+        with pytest.raises(KeelError, match=message):
             layer_create(user=None, schedule=schedule, **fields)
     assert schedule.layers.count() == 1
 
@@ -187,11 +187,11 @@ def test_policies_refuse_empty_steps_and_foreign_schedules(team, schedule, ann):
 
     other_team = team_create(user=None, name="Other", slug="other", members=[other])
     foreign = schedule_create(user=None, team=other_team, name="Theirs")
-    with pytest.raises(OncallError, match="notifies nobody"):
+    with pytest.raises(KeelError, match="notifies nobody"):
         policy_create(
             user=None, team=team, name="P", steps=[StepSpec(escalate_after_minutes=5, targets=[])]
         )
-    with pytest.raises(OncallError, match="belongs to another team"):
+    with pytest.raises(KeelError, match="belongs to another team"):
         policy_create(
             user=None,
             team=team,

@@ -11,10 +11,11 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from incidents.actors import Actor
+from catalog.models import Team
+from core.actors import Actor
 from incidents.services import incident_declare
 from oncall.choices import PageStatus
-from oncall.models import Handoff, HandoffReminder, Page, Team
+from oncall.models import Handoff, HandoffReminder, Page
 from oncall.reports import health_report
 from oncall.services import (
     contact_method_create,

@@ -7,7 +7,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.services import incident_declare
 from oncall.models import EscalationPolicy, Layer, Override
 

@@ -9,7 +9,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind
 from incidents.services import incident_acknowledge, incident_declare
 from oncall.choices import EscalationState, TargetKind

@@ -6,7 +6,7 @@ from typing import Any
 
 import factory
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.models import Incident
 from incidents.services import incident_declare, incident_resolve
 from slos.models import SLO

@@ -98,7 +98,7 @@ def test_bad_batches_are_400_json_and_store_nothing(responder_api, checkout, bod
 def test_ledger_lists_incident_debits_and_the_rest(
     admin_api, responder, checkout, django_capture_on_commit_callbacks
 ):
-    from incidents.actors import Actor
+    from core.actors import Actor
     from incidents.services import incident_declare, incident_resolve
     from slos.services import slo_evaluate
 

@@ -18,7 +18,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind, ResolvePolicy, Status
 from incidents.models import Alert, Incident
 from incidents.services import integration_create

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.choices import EntryKind, ResolvePolicy, Status
 from incidents.models import Alert, Incident, TimelineEntry
 from incidents.services import incident_resolve, integration_create

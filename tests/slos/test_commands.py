@@ -10,8 +10,8 @@ import yaml
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from oncall.models import Team
-from slos.models import SLO, Service
+from catalog.models import Service, Team
+from slos.models import SLO
 from tests.slos.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db

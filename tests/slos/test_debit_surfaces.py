@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.models import Incident
-from incidents.postmortem_render import render_html
 from incidents.services import incident_correct_time, incident_declare, incident_resolve
-from incidents.services import postmortems as pm
+from postmortems import services as pm
+from postmortems.render import render_html
 from slos.models import IncidentImpact
 from slos.services import slo_evaluate
 from slos.services.impact import incident_impacts_update

@@ -13,8 +13,9 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from catalog.models import Service
 from slos.demo import demo_sli_push
-from slos.models import SLO, Service, SliBucket
+from slos.models import SLO, SliBucket
 from slos.services import gate_check, slo_evaluate
 from tests.slos.factories import SLOFactory
 

@@ -8,7 +8,7 @@ from fractions import Fraction
 import pytest
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from slos.models import SloStatus
 from slos.services import correction_create, slo_figures, slos_evaluate_all
 from slos.services.evaluation import dec

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from slos.errors import SloError
 from slos.models import SLO, Correction, GateBypass
 from slos.services import gate_bypass_create, gate_bypass_revoke, gate_check

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from slos.models import GateBypass
 from slos.services import gate_bypass_create, gate_check
 from tests.slos.factories import SLOFactory, push_minutes

@@ -7,8 +7,8 @@ from fractions import Fraction
 
 import pytest
 
-from incidents.actors import Actor
-from slos.postmortem_facts import burn_times, incident_budget_facts, window_label
+from core.actors import Actor
+from postmortems.budget_facts import burn_times, incident_budget_facts, window_label
 from slos.services import correction_create, slo_figures
 from tests.slos.factories import SLOFactory, push_history, push_minutes, resolved_incident
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.services import incident_declare, incident_resolve
 from slos.models import IncidentImpact
 from slos.prometheus import PrometheusClient, PrometheusError

@@ -7,11 +7,12 @@ from fractions import Fraction
 
 import pytest
 
-from incidents.actors import Actor
+from catalog.models import Service
+from core.actors import Actor
 from incidents.models import Incident, TimelineEntry
 from incidents.services import incident_correct_time, incident_declare, incident_resolve
 from slos.errors import SloError
-from slos.models import IncidentImpact, Service, SliBucket, SloStatus
+from slos.models import IncidentImpact, SliBucket, SloStatus
 from slos.services import (
     correction_create,
     events_push,
@@ -306,7 +307,7 @@ def test_ticket_level_burn_emails_the_owning_team_and_opens_no_incident(
 ):
     from django.core import mail
 
-    from oncall.models import Team
+    from catalog.models import Team
 
     team = Team.objects.create(name="Payments", slug="payments")
     team.members.add(responder)

@@ -2,8 +2,7 @@
 
 import pytest
 
-from oncall.models import Team
-from slos.models import Service
+from catalog.models import Service, Team
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.utils import timezone
 
-from oncall.models import Team
+from catalog.models import Team
 from slos import budget
 from slos.sla import sla_months, sla_zone
 from tests.slos.factories import SLOFactory, push_minutes

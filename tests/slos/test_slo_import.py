@@ -15,9 +15,9 @@ from django.core.management import CommandError, call_command
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from incidents.actors import Actor
-from oncall.models import Team
-from slos.models import SLO, Service
+from catalog.models import Service, Team
+from core.actors import Actor
+from slos.models import SLO
 from slos.services import slo_update
 from tests.slos.factories import SLOFactory
 from tests.slos.test_forms import SLO_POST, _client

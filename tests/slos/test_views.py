@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from incidents.actors import Actor
+from core.actors import Actor
 from incidents.services import incident_declare
 from slos.models import WeeklyReport
 from slos.report import weekly_report_send, weekly_report_send_if_due

@@ -6,11 +6,11 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from incidents.actors import Actor
+from catalog.models import Service
+from core.actors import Actor
+from core.errors import KeelError
 from incidents.choices import ResolvePolicy
-from incidents.errors import IncidentError
 from incidents.services import integration_create
-from slos.models import Service
 
 
 class Command(BaseCommand):
@@ -40,7 +40,7 @@ class Command(BaseCommand):
                 resolve_policy=resolve_policy,
                 quiet_period=timedelta(minutes=quiet_minutes) if quiet_minutes else None,
             )
-        except IncidentError as exc:
+        except KeelError as exc:
             raise CommandError(exc.message) from exc
         url = settings.KEEL_BASE_URL.rstrip("/") + reverse("alertmanager-webhook")
         self.stderr.write(f"Integration {integration.name!r} ({integration.token_prefix}…) → {url}")

@@ -6,8 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from catalog.models import Service
+
 from ...api.views import gate_body
-from ...models import Service
 from ...services import gate_check
 
 CANNOT_DECIDE = 2

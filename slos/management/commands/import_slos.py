@@ -7,11 +7,10 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from incidents.actors import Actor
-from incidents.errors import IncidentError
-from oncall.models import Team
+from catalog.models import Service, Team
+from core.actors import Actor
+from core.errors import KeelError
 
-from ...models import Service
 from ...services import service_create, service_set_owner, slo_upsert
 from ...slo_files import SloFileError, SloSpec, read
 
@@ -99,6 +98,6 @@ class Command(BaseCommand):
                 )
         try:
             slo, created = slo_upsert(actor=actor, service=service, name=spec.name, **spec.fields())
-        except IncidentError as error:
+        except KeelError as error:
             raise CommandError(f"{spec.where(error.field)}: {error.message}") from error
         self.stdout.write(f"{'created' if created else 'updated'} {slo}")

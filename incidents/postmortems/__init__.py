@@ -1,1 +1,0 @@
-"""Postmortems: pure helpers for sections, Markdown, blameless language, drafts and charts."""

@@ -1,0 +1,1 @@
+"""Postmortems: drafts, editing, review, action items and published documents."""
