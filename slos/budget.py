@@ -1,4 +1,4 @@
-"""Error-budget math (slo-math.md): budgets, burn rates, alerts, timeslices, policy, gate.
+"""Error-budget math (docs/slo-math.md): budgets, burn rates, alerts, timeslices, policy, gate.
 
 Pure: no Django. Ratios are exact `Fraction`s so that a comparison with a threshold
 (14.4 x 0.001 against 0.0144) cannot flip on a rounding error; a value exactly at a
@@ -578,7 +578,7 @@ class Policy:
 
 
 def policy_tier(remaining: Number | None, policy: Policy | None = None) -> str:
-    """healthy > 50% ≥ caution ≥ 20% ≥ at risk ≥ 5% > freeze (and freeze when overspent)."""
+    """healthy > 50% ≥ caution ≥ 20% > at risk ≥ 5% > freeze (also when overspent or unknown)."""
     policy = policy or Policy()
     if remaining is None:
         return FREEZE

@@ -1,4 +1,4 @@
-"""Alertmanager v4 webhook bodies shaped like the real thing (see shared/docs/alertmanager.md)."""
+"""Alertmanager v4 webhook bodies shaped like the real thing (see docs/alertmanager.md)."""
 
 import json
 from datetime import UTC, datetime

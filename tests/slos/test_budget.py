@@ -1,4 +1,4 @@
-"""The vectors of slo-math.md, and properties of the budget math."""
+"""The vectors of docs/slo-math.md, and properties of the budget math."""
 # mypy: disable-error-code="operator"
 
 from datetime import UTC, datetime, timedelta

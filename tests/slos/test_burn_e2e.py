@@ -300,7 +300,7 @@ def _run(live_server, settings, tmp_path, traffic, exporter, checkout, processes
     assert raw is not None
     assert float(impact.bad) == pytest.approx(raw.value, rel=1e-2)
     # ...and the hand figure, give or take Prometheus's increase() extrapolation over a
-    # period of about a minute sampled once a second (slo-math.md: about 1 to 2%).
+    # period of about a minute sampled once a second (docs/slo-math.md: about 1 to 2%).
     assert float(impact.bad) == pytest.approx(by_hand, rel=0.03), (float(impact.bad), by_hand)
 
     # ...and that one debit is the figure every surface shows.

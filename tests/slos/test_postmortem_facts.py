@@ -1,5 +1,5 @@
 """Budget figures for postmortems from pushed per-minute counts, checked against values
-computed by hand from slo-math.md (allowance, impact, remaining, minutes of budget)."""
+computed by hand from docs/slo-math.md (allowance, impact, remaining, minutes of budget)."""
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
