@@ -179,6 +179,29 @@ class IncidentFilterForm(forms.Form):
         until = self.day_start(data["until"] + timedelta(days=1)) if data.get("until") else None
         return since, until
 
+    def filter_params(self) -> dict[str, Any]:
+        """The page's fields as the parameters of the incident FilterSet (the API's list
+        takes the same ones), so both lists select by one implementation."""
+        data = self.cleaned_data
+        params: dict[str, Any] = {}
+        if data.get("q"):
+            params["q"] = data["q"]
+        if data.get("status") == "open":
+            params["open"] = "true"
+        elif data.get("status"):
+            params["status"] = [data["status"]]
+        for field in ("severity", "kind"):
+            if data.get(field):
+                params[field] = [data[field]]
+        if data.get("service"):
+            params["service"] = data["service"]
+        since, until = self.started_range()
+        if since:
+            params["started_after"] = since.isoformat()
+        if until:
+            params["started_before"] = until.isoformat()
+        return params
+
 
 class AlertFilterForm(forms.Form):
     integration = forms.IntegerField(required=False, min_value=1)

@@ -22,9 +22,9 @@ from core.actors import Actor
 
 from .. import selectors, services
 from ..choices import AlertStatus
+from ..filters import AlertFilter, IncidentFilter
 from ..models import Alert, Incident, Integration
 from . import serializers as s
-from .filters import AlertFilter, IncidentFilter
 
 
 def _valid(serializer_class: type[Serializer], request: Request) -> dict[str, Any]:

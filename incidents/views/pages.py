@@ -4,8 +4,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, Q
-from django.http import HttpRequest, HttpResponse
+from django.db.models import Count
+from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
@@ -15,6 +15,7 @@ from core.roles import Role, role_of
 from .. import charts
 from ..alert_labels import alerts_matching
 from ..choices import OPEN_STATUSES, Severity, Status
+from ..filters import IncidentFilter
 from ..forms import SORTS, AlertFilterForm, IncidentFilterForm, MetricsForm
 from ..models import Incident
 from ..selectors import alert_list, incident_list, incident_metrics, integration_list
@@ -94,27 +95,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 
 
 def _filtered_ids(form: IncidentFilterForm) -> Any:
-    data = form.cleaned_data
-    filters = Q()
-    if data.get("q"):
-        filters &= Q(title__icontains=data["q"]) | Q(summary__icontains=data["q"])
-    if data.get("status") == "open":
-        filters &= Q(status__in=OPEN_STATUSES)
-    elif data.get("status"):
-        filters &= Q(status=data["status"])
-    if data.get("severity"):
-        filters &= Q(severity=data["severity"])
-    if data.get("kind"):
-        filters &= Q(kind=data["kind"])
-    if data.get("service"):
-        filters &= Q(services__slug=data["service"])
-    since, until = form.started_range()
-    if since:
-        filters &= Q(started_at__gte=since)
-    if until:
-        filters &= Q(started_at__lt=until)
-    order = SORTS.get(data.get("sort") or "-started", SORTS["-started"])
-    return Incident.objects.filter(filters).order_by(*order).values_list("pk", flat=True)
+    data = QueryDict(mutable=True)
+    for name, value in form.filter_params().items():
+        data.setlist(name, value if isinstance(value, list) else [value])
+    order = SORTS.get(form.cleaned_data.get("sort") or "-started", SORTS["-started"])
+    selected = IncidentFilter(data=data, queryset=Incident.objects.all()).qs
+    return selected.order_by(*order).values_list("pk", flat=True)
 
 
 @login_required

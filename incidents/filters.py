@@ -1,15 +1,16 @@
-"""Query filters for the incidents API."""
+"""The incident and alert list filters: one FilterSet each, used by the API's lists and by
+the incident list page (whose form only turns its bookmarkable fields into these filters)."""
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from core.bounds import clamp_url_datetime
 
-from ..alert_labels import HELP_TEXT, LabelMatcherField, alerts_matching
-from ..choices import OPEN_STATUSES, AlertStatus, Kind, Severity, Status
-from ..label_matchers import Matcher
-from ..models import Alert, Incident
+from .alert_labels import HELP_TEXT, LabelMatcherField, alerts_matching
+from .choices import OPEN_STATUSES, AlertStatus, Kind, Severity, Status
+from .label_matchers import Matcher
+from .models import Alert, Incident
 
 
 class UtcIsoDateTimeField(django_filters.fields.IsoDateTimeField):
@@ -78,8 +79,6 @@ class IncidentFilter(django_filters.FilterSet):
         )
 
     def filter_text(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        from django.db.models import Q
-
         return queryset.filter(Q(title__icontains=value) | Q(summary__icontains=value))
 
 
