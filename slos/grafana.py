@@ -34,7 +34,8 @@ class DashboardSlo:
 
 def dashboard_uid(service: str, names: RuleNames = KEEL) -> str:
     """A stable uid per service and scheme (Grafana allows 40 characters)."""
-    uid = _UID_UNSAFE.sub("-", f"keel-{names.compat}-{service}")
+    scheme = "slos" if names.compat == KEEL.compat else names.compat
+    uid = _UID_UNSAFE.sub("-", f"keel-{scheme}-{service}")
     if len(uid) <= 40:
         return uid
     digest = hashlib.sha1(uid.encode(), usedforsecurity=False).hexdigest()[:8]

@@ -12,7 +12,8 @@ import pytest
 import yaml
 from django.core.management import CommandError, call_command
 
-from slos.grafana import DATASOURCE_INPUT, SCHEMA_VERSION, panel_queries
+from slos.grafana import DATASOURCE_INPUT, SCHEMA_VERSION, dashboard_uid, panel_queries
+from slos.rule_names import KEEL, SCHEMES
 from tests.slos.factories import SLOFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,3 +169,15 @@ def test_one_file_per_service_and_the_service_filter(tmp_path, checkout):
     assert list(_boards(tmp_path / "one", "--service", "checkout")) == ["checkout"]
     with pytest.raises(CommandError, match="no SLO of nosuch reads its SLI from Prometheus"):
         call_command("export_grafana_dashboards", "--out", str(tmp_path), "--service", "nosuch")
+
+
+def test_uids_are_grafana_sized_and_tell_services_and_schemes_apart():
+    long_a, long_b = "a" * 60 + "-payments", "a" * 60 + "-checkout"
+    uids = {
+        dashboard_uid(service, names)
+        for service in ("checkout", long_a, long_b)
+        for names in (KEEL, SCHEMES["sloth"])
+    }
+    assert len(uids) == 6
+    assert all(len(uid) <= 40 and re.fullmatch(r"[a-zA-Z0-9_-]+", uid) for uid in uids)
+    assert dashboard_uid("checkout") == "keel-slos-checkout"
