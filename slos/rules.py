@@ -12,6 +12,7 @@ import yaml
 
 from . import budget, promql
 from .prometheus import window_query
+from .rule_names import KEEL, RuleNames, SlothNames
 
 DEFAULT_ALERT_NAME = "KeelErrorBudgetBurn"
 # Labels Keel's own alerts carry to route back into Keel; a file's labels cannot replace them.
@@ -56,10 +57,8 @@ class RuleSlo:
     total_query: str
     windows: list[budget.AlertWindow]
     alerting: dict[str, Any] = field(default_factory=dict)
-
-
-def _record_name(lookback: timedelta) -> str:
-    return f"keel:slo_errors:ratio_rate{budget.duration_text(lookback)}"
+    # The SLO's own labels (an SLO file's), which the Sloth scheme puts on its series.
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 def _events(template: str, seconds: int) -> str:
@@ -75,13 +74,6 @@ def _ratio(slo: RuleSlo, lookback: timedelta) -> str:
     if slo.bad_query:
         return f"({_events(slo.bad_query, seconds)})\n/\n({total})"
     return f"1 - (({_events(slo.good_query, seconds)})\n/\n({total}))"
-
-
-def _selector(slo: RuleSlo) -> str:
-    def quote(value: str) -> str:
-        return value.replace("\\", "\\\\").replace('"', '\\"')
-
-    return f'{{service="{quote(slo.service)}", slo="{quote(slo.name)}"}}'
 
 
 def alerting_problem(alerting: Any) -> str | None:
@@ -140,37 +132,85 @@ def _alert_parts(slo: RuleSlo, severity: str) -> tuple[dict[str, str], dict[str,
     return labels, annotations, bool(level.get("disabled"))
 
 
-def rule_groups(slos: list[RuleSlo]) -> dict[str, object]:
+def rule_lookbacks(slo: RuleSlo) -> list[timedelta]:
+    """Every lookback the exported rules record an error ratio for, shortest first: those
+    the SLO's alerts need, 5m and 1h, and its window."""
+    return sorted({*budget.lookbacks(slo.windows), timedelta(days=slo.window_days)})
+
+
+def current_lookback(slo: RuleSlo) -> timedelta:
+    """The lookback of the "current" burn rate: the short one of the fastest page alert."""
+    pages = [window for window in slo.windows if window.severity == "page"]
+    return min(pages, key=lambda window: window.long).short if pages else timedelta(minutes=5)
+
+
+def _own_labels(slo: RuleSlo) -> dict[str, str]:
+    """The SLO's labels that can go on a recorded series beside the scheme's own."""
+    return {
+        key: value
+        for key, value in slo.labels.items()
+        if isinstance(key, str)
+        and isinstance(value, str)
+        and _LABEL_NAME.fullmatch(key)
+        and not key.startswith(("__", "sloth_"))
+        and key not in RESERVED_LABELS
+    }
+
+
+def rule_groups(slos: list[RuleSlo], names: RuleNames = KEEL) -> dict[str, object]:
     """One rule group per SLO: error ratios for every lookback its alerts need and for its
     window (event-weighted), and one alert per burn-rate pair with service/slo/severity labels
-    (plus the SLO's own alert name, labels and annotations; a disabled severity is left out)."""
+    (plus the SLO's own alert name, labels and annotations; a disabled severity is left out).
+
+    In Sloth's scheme the same rules carry Sloth's names and labels (and the SLO's own labels),
+    split into Sloth's three groups, with Sloth's metadata recordings beside them."""
     groups = []
     for slo in slos:
-        labels = {"service": slo.service, "slo": slo.name}
-        lookbacks = sorted({*budget.lookbacks(slo.windows), timedelta(days=slo.window_days)})
-        rules: list[dict[str, object]] = [
-            {"record": _record_name(lookback), "expr": _ratio(slo, lookback), "labels": labels}
-            for lookback in lookbacks
+        sloth = names if isinstance(names, SlothNames) else None
+        own = _own_labels(slo) if sloth else {}
+        ratio_group, meta_group, alert_group = names.group_names(slo.service, slo.name)
+        ratios: list[dict[str, object]] = [
+            {
+                "record": names.ratio(lookback),
+                "expr": _ratio(slo, lookback),
+                "labels": {**own, **names.ratio_labels(slo.service, slo.name, lookback)},
+            }
+            for lookback in rule_lookbacks(slo)
         ]
+        meta = (
+            sloth.meta_rules(
+                service=slo.service,
+                slo=slo.name,
+                objective_percent=slo.objective,
+                window=timedelta(days=slo.window_days),
+                current=current_lookback(slo),
+                labels={**own, **sloth.identity(slo.service, slo.name)},
+            )
+            if sloth
+            else []
+        )
+        alerts: list[dict[str, object]] = []
+        labels = {"service": slo.service, "slo": slo.name}
         error_budget = budget.error_budget(budget.objective_ratio(slo.objective))
-        selector = _selector(slo)
+        selector = names.selector(slo.service, slo.name)
         for window in slo.windows:
             extra_labels, extra_annotations, disabled = _alert_parts(slo, window.severity)
             if disabled:
                 continue
             threshold = f"{float(window.factor * error_budget):.10g}"
-            rules.append(
+            alerts.append(
                 {
                     "alert": slo.alerting.get("name") or DEFAULT_ALERT_NAME,
                     "expr": (
-                        f"{_record_name(window.long)}{selector} > {threshold}\n"
-                        f"and\n{_record_name(window.short)}{selector} > {threshold}"
+                        f"{names.above(window.long, selector, threshold)}\n"
+                        f"and\n{names.above(window.short, selector, threshold)}"
                     ),
                     "labels": {
                         **extra_labels,
                         **labels,
                         "severity": window.severity,
                         "burn_window": window.name,
+                        **({sloth.severity_label: window.severity} if sloth else {}),
                     },
                     "annotations": {
                         "summary": f"{slo.service}/{slo.name} is burning its error budget "
@@ -185,17 +225,22 @@ def rule_groups(slos: list[RuleSlo]) -> dict[str, object]:
                     },
                 }
             )
-        groups.append({"name": f"keel-slo-{slo.service}-{slo.name}", "rules": rules})
+        if not sloth:
+            groups.append({"name": ratio_group, "rules": ratios + alerts})
+            continue
+        groups += [{"name": ratio_group, "rules": ratios}, {"name": meta_group, "rules": meta}]
+        if alerts:
+            groups.append({"name": alert_group, "rules": alerts})
     return {"groups": groups}
 
 
-def check_rules(slo: RuleSlo) -> None:
+def check_rules(slo: RuleSlo, names: RuleNames = KEEL) -> None:
     """Raise promql.QueryError when a rule generated for the SLO is not valid PromQL or its
     alerting settings would make Prometheus refuse the file: such an SLO cannot be saved."""
     problem = alerting_problem(slo.alerting)
     if problem:
         raise promql.QueryError(f"alerting: {problem}")
-    for group in rule_groups([slo])["groups"]:  # type: ignore[attr-defined]
+    for group in rule_groups([slo], names)["groups"]:  # type: ignore[attr-defined]
         for rule in group["rules"]:
             try:
                 promql.check_expression(rule["expr"])
@@ -204,5 +249,5 @@ def check_rules(slo: RuleSlo) -> None:
                 raise promql.QueryError(f"the exported rule {name} would fail: {error}") from None
 
 
-def rules_yaml(slos: list[RuleSlo]) -> str:
-    return yaml.safe_dump(rule_groups(slos), sort_keys=False, width=1000)
+def rules_yaml(slos: list[RuleSlo], names: RuleNames = KEEL) -> str:
+    return yaml.safe_dump(rule_groups(slos, names), sort_keys=False, width=1000)
