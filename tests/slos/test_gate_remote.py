@@ -13,6 +13,8 @@ from tests.slos.gate_states import EXPECTED, STATES
 
 
 def _gate(*args: str) -> int:
+    if "--url" in args and "--timeout" not in args:
+        args = (*args, "--timeout", "60")  # a loaded test machine may be slow
     with pytest.raises(SystemExit) as exited:
         call_command("deploy_gate", *args)
     return int(exited.value.code)
