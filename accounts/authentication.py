@@ -20,7 +20,10 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed("Malformed Authorization header.")
-        plaintext = header[1]
+        return self.authenticate_plaintext(header[1])
+
+    def authenticate_plaintext(self, plaintext: str) -> tuple[Any, ApiToken]:
+        """The user and token a plaintext API token names; AuthenticationFailed otherwise."""
         prefix = tokens.split_prefix(plaintext)
         token = (
             ApiToken.objects.select_related("user").filter(prefix=prefix).first()

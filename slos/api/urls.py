@@ -3,7 +3,7 @@ from drf_spectacular.utils import extend_schema, extend_schema_view
 
 from config.routers import Router
 
-from . import views
+from . import flagger, views
 
 router = Router()
 router.register("services", views.ServiceViewSet, basename="service")
@@ -21,6 +21,7 @@ events = SloEventsWithoutSlash.as_view({"post": "events"}, **views.SloViewSet.ev
 urlpatterns = [
     path("slos/<int:pk>/events", events, name="slo-events-noslash"),
     path("gate/", views.GateView.as_view(), name="gate"),
+    path("gate/flagger/", flagger.FlaggerGateView.as_view(), name="gate-flagger"),
     path("gate/bypass/", views.BypassView.as_view(), name="gate-bypass"),
     path(
         "gate/bypass/<int:pk>/revoke/",

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from accounts.services import api_token_create
 from slos.services import slo_evaluate
 from tests.slos.factories import SLOFactory, push_minutes
 
@@ -26,3 +27,9 @@ def evaluated(checkout):
     )
     slo_evaluate(slo=slo, at=now)
     return slo
+
+
+@pytest.fixture
+def viewer_token(viewer) -> str:
+    """A viewer's API token, as a pipeline holds it: reading the gate needs no more."""
+    return api_token_create(user=viewer, name="pipeline")[1]
