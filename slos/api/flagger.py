@@ -13,10 +13,10 @@ from rest_framework.views import APIView
 from accounts.authentication import ApiTokenAuthentication
 from accounts.models import ApiToken
 from accounts.permissions import IsViewer
+from catalog.models import Service
 
 from .. import budget, selectors, services
 from ..gate_answer import verdict_line
-from ..models import Service
 from . import serializers as s
 from .views import gate_body
 
