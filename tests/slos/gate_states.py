@@ -6,7 +6,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
-from slos.models import Service
+from catalog.models import Service
 from tests.slos.factories import SLOFactory, push_minutes
 
 

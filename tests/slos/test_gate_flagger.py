@@ -6,7 +6,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
-from slos.models import Service
+from catalog.models import Service
 from tests.slos.gate_states import EXPECTED, STATES
 
 pytestmark = pytest.mark.django_db
