@@ -8,6 +8,7 @@ holds behind several worker processes, where a session kept in one process would
 to the next request landing on another.
 """
 
+import logging
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -17,6 +18,9 @@ from mcp.server.lowlevel.server import Server
 from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
+
+# A manager starts and stops for every request: its INFO lines would be two per request.
+logging.getLogger("mcp.server.streamable_http_manager").setLevel(logging.WARNING)
 
 
 def asgi_scope(request: HttpRequest) -> dict[str, Any]:

@@ -47,7 +47,7 @@ def incident_list(*, user: Any, filters: dict[str, Any], limit: int = PAGE_SIZE)
     return {"count": count, "incidents": listed}, summary
 
 
-def incident_get(*, user: Any, incident: str) -> Result:
+def incident_get(*, user: Any, incident: str | int) -> Result:
     number = incident_number(incident)
     try:
         found = selectors.incident_detail(user=user, number=number, size=PAGE_SIZE)
@@ -74,7 +74,7 @@ def incident_get(*, user: Any, incident: str) -> Result:
     return {"incident": detail, "roles": roles, "budget_impact": impacts, "pages": pages}, summary
 
 
-def postmortem_get(*, user: Any, incident: str, version: int | None = None) -> Result:
+def postmortem_get(*, user: Any, incident: str | int, version: int | None = None) -> Result:
     number = incident_number(incident)
     try:
         postmortem = postmortem_for_incident(user=user, number=number)

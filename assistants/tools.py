@@ -73,7 +73,7 @@ async def list_incidents(
     return answer(await keel(incidents.incident_list, filters=filters, limit=limit))
 
 
-async def get_incident(incident: str) -> Annotated[CallToolResult, out.IncidentDetail]:
+async def get_incident(incident: str | int) -> Annotated[CallToolResult, out.IncidentDetail]:
     """One incident (INC-42 or 42) with its timeline, alerts, roles, pages and budget
     impact."""
     return answer(await keel(incidents.incident_get, incident=incident))
@@ -96,7 +96,7 @@ async def get_handoff(
 
 
 async def get_postmortem(
-    incident: str, version: int | None = None
+    incident: str | int, version: int | None = None
 ) -> Annotated[CallToolResult, out.PostmortemDocument]:
     """An incident's postmortem as Markdown: the draft, or a published `version`."""
     return answer(await keel(incidents.postmortem_get, incident=incident, version=version))

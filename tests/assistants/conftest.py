@@ -16,7 +16,10 @@ from rest_framework.test import APIClient
 from accounts.services import api_token_create
 from incidents.actors import Actor
 from incidents.services import incident_declare
+from oncall.models import Handoff
+from oncall.services import layer_create, schedule_create, team_create
 from slos.services import slo_evaluate
+from tests.oncall.conftest import ANCHOR, person
 from tests.slos.factories import SLOFactory, push_minutes
 
 
@@ -74,3 +77,29 @@ def keel_data(checkout, responder):
     )
     slo_evaluate(slo=slo, at=now)
     return {"slo": slo, "incident": incident}
+
+
+@pytest.fixture
+def payments(checkout):
+    """Team payments owning checkout, with a weekly rotation of ann and bob and the last
+    handoff from ann to bob with notes."""
+    ann, bob = person("ann"), person("bob")
+    team = team_create(
+        user=None, name="Payments", slug="payments", time_zone="Europe/Berlin", members=[ann, bob]
+    )
+    checkout.owner = team
+    checkout.save(update_fields=["owner"])
+    primary = schedule_create(user=None, team=team, name="Primary")
+    layer_create(
+        user=None, schedule=primary, name="Weekly", participants=[ann, bob], handoff_at=ANCHOR
+    )
+    now = timezone.now()
+    Handoff.objects.create(
+        schedule=primary,
+        outgoing=ann,
+        incoming=bob,
+        outgoing_shift_start=now - timedelta(days=8),
+        shift_start=now - timedelta(days=1),
+        notes="Checkout's payment provider is flaky; the runbook is pinned.",
+    )
+    return team
