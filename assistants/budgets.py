@@ -1,6 +1,7 @@
 """Error-budget tools: a service's budgets, their ledgers, what is burning, the gate."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from mcp.server.mcpserver.exceptions import ToolError
@@ -108,8 +109,8 @@ def error_budget(*, user: Any, service: str, slo: str | None = None) -> Result:
         left = "" if minutes is None else f", about {minutes:.0f} minutes of full outage left"
         burn = b["burn_rates"].get("1h")
         parts.append(
-            f"{b['name']} ({b['objective']}% over {b['window']}): {_ratio(b['remaining'])} of "
-            f"the error budget remains{left}; policy tier {b['tier']}"
+            f"{b['name']} ({Decimal(b['objective']).normalize()}% over {b['window']}): "
+            f"{_ratio(b['remaining'])} of the error budget remains{left}; policy tier {b['tier']}"
             + ("" if burn is None else f", burning at {float(burn):.2g}x over the last hour")
             + (f"; {b['data_problem']}" if b["data_problem"] else "")
         )

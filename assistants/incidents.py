@@ -68,7 +68,7 @@ def incident_get(*, user: Any, incident: str | int) -> Result:
         f"{detail['reference']} {detail['title']!r} is {detail['severity']}, "
         f"{detail['status']}, on {', '.join(detail['services']) or 'no service'}; commander "
         f"{detail['commander'] or 'none'}; {plural(detail['alert_count'], 'alert')}, "
-        f"{plural(detail['timeline_count'], 'timeline entry')}. "
+        f"{plural(detail['timeline_count'], 'timeline entry', 'timeline entries')}. "
         + (f"Budget impact: {cost}." if cost else "No budget impact recorded.")
     )
     return {"incident": detail, "roles": roles, "budget_impact": impacts, "pages": pages}, summary
