@@ -19,7 +19,7 @@ RUN pip install --no-deps --force-reinstall . \
     && DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
        DATABASE_URL=sqlite://:memory: REDIS_URL= \
        python manage.py collectstatic --noinput \
-    && python -m compileall -q config accounts incidents slos oncall
+    && python -m compileall -q config accounts incidents slos oncall assistants
 
 USER keel
 EXPOSE 8000

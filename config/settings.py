@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "oncall",
     "postmortems",
     "demo",
+    "assistants",
 ]
 
 MIDDLEWARE = [
@@ -381,6 +382,8 @@ KEEL_SLO_REPORT_WEBHOOK_RETRY_SECONDS = env.float(
 )
 # The demo (`make run`): beat pushes the demo SLO's traffic every minute.
 KEEL_DEMO_SLI = env.bool("KEEL_DEMO_SLI", default=False)
+# The MCP server's write tools (declare, acknowledge, note, gate bypass): off by default.
+KEEL_MCP_WRITE = env.bool("KEEL_MCP_WRITE", default=False)
 if KEEL_DEMO_SLI:
     CELERY_BEAT_SCHEDULE["slos-demo-sli"] = {"task": "slos.tasks.demo_sli_push", "schedule": 60.0}
 # Days after resolution by which a required postmortem (SEV1/SEV2, or >20% of an SLO

@@ -6,6 +6,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from assistants.http import McpView
 from incidents.hooks import alertmanager_webhook
 
 
@@ -39,6 +40,7 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("healthz", healthz, name="healthz"),
+    path("mcp", McpView.as_view(), name="mcp"),
 ]
 
 handler400 = "core.api_errors.bad_request"

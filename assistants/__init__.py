@@ -1,0 +1,1 @@
+"""Keel for AI assistants: an MCP server over Keel's selectors and services."""
