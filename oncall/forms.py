@@ -1,6 +1,6 @@
 """Forms of the on-call pages; they validate shape, the services decide."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -286,7 +286,13 @@ class StepForm(forms.Form):
         ]
 
 
-class BaseStepFormSet(forms.BaseFormSet):  # type: ignore[type-arg]
+if TYPE_CHECKING:
+    _StepFormSetBase = forms.BaseFormSet[StepForm]
+else:  # BaseFormSet takes no type argument at run time
+    _StepFormSetBase = forms.BaseFormSet
+
+
+class BaseStepFormSet(_StepFormSetBase):
     """Always STEP_ROWS rows, so the page sends no management form: a POST is read as
     that many rows, and rows without targets are dropped."""
 
