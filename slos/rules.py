@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from . import budget, promql
+from . import budget, burn_rates, durations, promql
 from .prometheus import window_query
 
 DEFAULT_ALERT_NAME = "KeelErrorBudgetBurn"
@@ -54,12 +54,12 @@ class RuleSlo:
     bad_query: str
     good_query: str
     total_query: str
-    windows: list[budget.AlertWindow]
+    windows: list[burn_rates.AlertWindow]
     alerting: dict[str, Any] = field(default_factory=dict)
 
 
 def _record_name(lookback: timedelta) -> str:
-    return f"keel:slo_errors:ratio_rate{budget.duration_text(lookback)}"
+    return f"keel:slo_errors:ratio_rate{durations.duration_text(lookback)}"
 
 
 def _events(template: str, seconds: int) -> str:
@@ -147,7 +147,7 @@ def rule_groups(slos: list[RuleSlo]) -> dict[str, object]:
     groups = []
     for slo in slos:
         labels = {"service": slo.service, "slo": slo.name}
-        lookbacks = sorted({*budget.lookbacks(slo.windows), timedelta(days=slo.window_days)})
+        lookbacks = sorted({*burn_rates.lookbacks(slo.windows), timedelta(days=slo.window_days)})
         rules: list[dict[str, object]] = [
             {"record": _record_name(lookback), "expr": _ratio(slo, lookback), "labels": labels}
             for lookback in lookbacks
@@ -176,8 +176,8 @@ def rule_groups(slos: list[RuleSlo]) -> dict[str, object]:
                         "summary": f"{slo.service}/{slo.name} is burning its error budget "
                         f"over {float(window.factor):.4g}x ({window.name})",
                         "description": (
-                            f"Both the {budget.duration_text(window.long)} and "
-                            f"{budget.duration_text(window.short)} error ratios exceed "
+                            f"Both the {durations.duration_text(window.long)} and "
+                            f"{durations.duration_text(window.short)} error ratios exceed "
                             f"{float(window.factor):.4g}x the budget of a {slo.objective}% SLO "
                             f"over {slo.window_days} days."
                         ),
