@@ -1,18 +1,27 @@
 """Forms of the on-call pages; they validate shape, the services decide."""
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.forms.formsets import (
+    INITIAL_FORM_COUNT,
+    MAX_NUM_FORM_COUNT,
+    MIN_NUM_FORM_COUNT,
+    TOTAL_FORM_COUNT,
+    ManagementForm,
+)
 
 from accounts.zones import choices as zone_choices
 from catalog.choices import WEEKDAY_NAMES
-from catalog.models import Service
+from catalog.models import Service, Team
 from core.bounds import span_problem
 from core.datetime_fields import LocalDateTimeField
 from core.validators import validate_whole_minutes
 
 from .bounds import (
+    ESCALATE_AFTER_MINUTES_MAX,
+    ESCALATE_AFTER_MINUTES_MIN,
     OVERRIDE_LONGEST,
     REPEAT_MAX,
     SHIFT_LENGTH_MAX,
@@ -20,8 +29,9 @@ from .bounds import (
     SHIFT_LENGTH_TEXT,
     shift_length_problem,
 )
-from .choices import Channel, ShiftUnit
-from .models import Layer, Schedule
+from .choices import Channel, ShiftUnit, TargetKind
+from .models import EscalationPolicy, Layer, Schedule
+from .services import StepSpec, TargetSpec
 
 
 def _when(**kwargs: Any) -> forms.DateTimeField:
@@ -196,6 +206,132 @@ class PolicyForm(forms.Form):
         required=False,
         help_text="Services this policy pages for instead of the team's default policy.",
     )
+
+
+STEP_ROWS = 5  # the policy editor's step rows; a policy of more steps is edited by the API
+
+
+def policy_targets(team: Team) -> dict[str, tuple[str, TargetSpec]]:
+    """What a step of the team's policy may notify, by form value ("kind:pk"): the team's
+    schedules, any team, any active user."""
+    targets: dict[str, tuple[str, TargetSpec]] = {}
+    for schedule in team.schedules.order_by("name"):
+        targets[f"{TargetKind.SCHEDULE}:{schedule.pk}"] = (
+            f"On call: {schedule.name}",
+            TargetSpec(kind=TargetKind.SCHEDULE, schedule=schedule),
+        )
+    for other in Team.objects.order_by("name"):
+        targets[f"{TargetKind.TEAM}:{other.pk}"] = (
+            f"Everyone in {other.name}",
+            TargetSpec(kind=TargetKind.TEAM, team=other),
+        )
+    for user in get_user_model().objects.filter(is_active=True).order_by("username"):
+        targets[f"{TargetKind.USER}:{user.pk}"] = (
+            user.get_username(),
+            TargetSpec(kind=TargetKind.USER, user=user),
+        )
+    return targets
+
+
+class StepForm(forms.Form):
+    """One step of an escalation policy; a step that notifies nobody is left out."""
+
+    targets = forms.MultipleChoiceField(
+        required=False, label="Notify", widget=forms.SelectMultiple(attrs={"size": 4})
+    )
+    after = forms.IntegerField(
+        initial=15,
+        label="Escalate after (minutes)",
+        widget=forms.NumberInput(
+            attrs={"min": ESCALATE_AFTER_MINUTES_MIN, "max": ESCALATE_AFTER_MINUTES_MAX}
+        ),
+        error_messages={
+            "required": "Minutes must be a number.",
+            "invalid": "Minutes must be a number.",
+        },
+    )
+
+    def __init__(self, *args: Any, targets: dict[str, tuple[str, TargetSpec]], **kwargs: Any):
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+        self.known_targets = targets
+        field = self.fields["targets"]
+        assert isinstance(field, forms.MultipleChoiceField)
+        field.choices = [(value, label) for value, (label, _) in targets.items()]
+
+    def has_changed(self) -> bool:
+        """A row counts when it names targets; its minutes alone do not make a step."""
+        return bool(self["targets"].value())
+
+    def spec(self) -> StepSpec | None:
+        chosen = self.cleaned_data.get("targets") or []
+        if not chosen:
+            return None
+        return StepSpec(
+            escalate_after_minutes=self.cleaned_data["after"],
+            targets=[self.known_targets[value][1] for value in chosen],
+        )
+
+    @staticmethod
+    def initial_for(policy: EscalationPolicy) -> list[dict[str, Any]]:
+        return [
+            {
+                "targets": [
+                    f"{t.kind}:{t.schedule_id or t.team_id or t.user_id}"
+                    for t in step.targets.all()
+                ],
+                "after": step.escalate_after_minutes,
+            }
+            for step in policy.steps.prefetch_related("targets")[:STEP_ROWS]
+        ]
+
+
+if TYPE_CHECKING:
+    _StepFormSetBase = forms.BaseFormSet[StepForm]
+else:  # BaseFormSet takes no type argument at run time
+    _StepFormSetBase = forms.BaseFormSet
+
+
+class BaseStepFormSet(_StepFormSetBase):
+    """Always STEP_ROWS rows, so the page sends no management form: a POST is read as
+    that many rows, and rows without targets are dropped."""
+
+    @property
+    def management_form(self) -> ManagementForm:
+        form = ManagementForm(
+            {
+                f"{self.prefix}-{TOTAL_FORM_COUNT}": STEP_ROWS,
+                f"{self.prefix}-{INITIAL_FORM_COUNT}": 0,
+                f"{self.prefix}-{MIN_NUM_FORM_COUNT}": 0,
+                f"{self.prefix}-{MAX_NUM_FORM_COUNT}": STEP_ROWS,
+            },
+            auto_id=self.auto_id,
+            prefix=self.prefix,
+        )
+        form.full_clean()
+        return form
+
+    def specs(self) -> list[StepSpec]:
+        """The steps in order, once the formset is valid."""
+        return [spec for form in self.forms if (spec := form.spec()) is not None]
+
+
+StepFormSet = forms.formset_factory(
+    StepForm, formset=BaseStepFormSet, extra=STEP_ROWS, max_num=STEP_ROWS, absolute_max=STEP_ROWS
+)
+
+
+def step_formset(data: Any, *, team: Team, policy: EscalationPolicy | None) -> BaseStepFormSet:
+    """The policy editor's steps, fields named step-<row>-targets and step-<row>-after."""
+    formset = StepFormSet(
+        data,
+        prefix="step",
+        auto_id="%s",
+        initial=StepForm.initial_for(policy) if policy else None,
+        form_kwargs={"targets": policy_targets(team)},
+    )
+    assert isinstance(formset, BaseStepFormSet)
+    return formset
 
 
 class ScheduleForm(forms.Form):

@@ -124,7 +124,7 @@ def handoff_report(handoff: Handoff) -> HandoffReport:
 
 def _slos_at_risk(team: Team) -> list[Any]:
     """Error budgets of the team's services that are not healthy, worst first."""
-    from slos.budget import HEALTHY
+    from slos.budget_policy import HEALTHY
     from slos.models import SloStatus
 
     return list(

@@ -1,7 +1,7 @@
 """Server-side SVG of a schedule: one row per layer, the overrides and the final schedule
 (pure; no Django). Every bar carries its text, so colour is never the only signal."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
 from html import escape
@@ -12,10 +12,40 @@ ROW_HEIGHT = 30
 WIDTH = 1000
 
 
+Bar = tuple[datetime, datetime, int | str]  # from, until, who (a user id or a name)
+
+
 @dataclass(frozen=True)
 class Row:
     label: str
-    bars: Sequence[tuple[datetime, datetime, int | str]]
+    bars: Sequence[Bar]
+
+
+@dataclass(frozen=True)
+class LayerBars:
+    """One layer's coverage; None when the layer cannot be resolved (drawn empty)."""
+
+    label: str
+    bars: Sequence[Bar] | None
+
+
+def schedule_rows(
+    *, layers: Sequence[LayerBars], overrides: Sequence[Bar], final: Sequence[Bar]
+) -> list[Row]:
+    """The rows of a schedule's timeline: its layers top to bottom as given, then the
+    overrides, then the final schedule that results."""
+    rows = [
+        Row(layer.label + (" (error)" if layer.bars is None else ""), layer.bars or [])
+        for layer in layers
+    ]
+    rows.append(Row("Overrides", overrides))
+    rows.append(Row("Final schedule", final))
+    return rows
+
+
+def people(rows: Iterable[Row]) -> set[int | str]:
+    """Everyone the rows show, to look up the names to draw."""
+    return {who for row in rows for _, _, who in row.bars}
 
 
 def render(

@@ -8,8 +8,10 @@ from datetime import datetime
 from html import escape
 from typing import Any
 
+from core import charts
+
 WIDTH = 640
-PALETTE = ("#2563eb", "#d97706", "#059669", "#dc2626", "#7c3aed", "#0891b2")
+PALETTE = charts.BURN_DOWN_PALETTE
 
 
 def _svg(height: int, body: list[str], label: str) -> str:
@@ -87,56 +89,12 @@ def burn_down_chart(
     *,
     incident: tuple[datetime | None, datetime | None] | None = None,
 ) -> str:
-    """Error budget remaining around the incident, one line per SLO; the incident's period
-    is shaded. The drawing stays within 0 to 100% (an overspent budget sits on the 0% line;
-    the figures in the text are not clamped); gaps without data break the line."""
-    series = [(str(i["slo"]), _points(i.get("burn", []))) for i in impacts]
-    series = [(name, pts) for name, pts in series if sum(v is not None for _, v in pts) >= 2]
-    if not series:
-        return ""
-    t0 = min(p[0] for _, pts in series for p in pts)
-    t1 = max(p[0] for _, pts in series for p in pts)
-    span = (t1 - t0).total_seconds() or 1.0
-    left, top, plot_h, plot_w = 50, 10, 160, WIDTH - 60
-    height = top + plot_h + 30 + 16 * len(series)
-
-    def x_at(t: datetime) -> float:
-        return left + plot_w * max(0.0, min(1.0, (t - t0).total_seconds() / span))
-
-    body: list[str] = []
-    if incident is not None and incident[0] is not None:
-        x0, x1 = x_at(incident[0]), x_at(incident[1] or t1)
-        body.append(
-            f'<rect x="{x0:.1f}" y="{top}" width="{max(1.0, x1 - x0):.1f}" height="{plot_h}" '
-            'fill="#fde2e1" class="incident-window"/>'
-            f'<text x="{(x0 + x1) / 2:.1f}" y="{top + 12}" text-anchor="middle" '
-            'font-size="10" fill="#b42318">incident</text>'
-        )
-    body += [
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" '
-        'stroke="#555"/>',
-        f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + plot_h}" stroke="#555"/>',
-        f'<text x="{left - 6}" y="{top + 4}" text-anchor="end" font-size="11">100%</text>',
-        f'<text x="{left - 6}" y="{top + plot_h}" text-anchor="end" font-size="11">0%</text>',
-        f'<text x="{left}" y="{top + plot_h + 14}" font-size="11">{t0:%b %d %H:%M}</text>',
-        f'<text x="{left + plot_w}" y="{top + plot_h + 14}" text-anchor="end" font-size="11">'
-        f"{t1:%b %d %H:%M} UTC</text>",
-    ]
-    for n, (name, pts) in enumerate(series):
-        color = PALETTE[n % len(PALETTE)]
-        runs: list[list[str]] = [[]]
-        for t, v in pts:
-            if v is None:
-                runs.append([])
-                continue
-            runs[-1].append(f"{x_at(t):.1f},{top + plot_h * (1 - max(0.0, min(1.0, v))):.1f}")
-        for run in runs:
-            if len(run) >= 2:
-                body.append(
-                    f'<polyline points="{" ".join(run)}" fill="none" stroke="{color}" '
-                    'stroke-width="2"/>'
-                )
-        y = top + plot_h + 30 + 16 * n
-        body.append(f'<rect x="{left}" y="{y - 9}" width="10" height="10" fill="{color}"/>')
-        body.append(f'<text x="{left + 16}" y="{y}" font-size="11">{escape(name)}</text>')
-    return _svg(height, body, "Error budget remaining around the incident")
+    """Error budget remaining around the incident, one line per SLO (from the facts'
+    `budget_impact`), with the incident's period shaded; empty without two points."""
+    started, ended = incident or (None, None)
+    return charts.burn_down(
+        title="Error budget remaining around the incident",
+        series=[charts.TimeSeries(str(i["slo"]), _points(i.get("burn", []))) for i in impacts],
+        period=(started, ended) if started is not None else None,
+        period_label="incident",
+    )

@@ -1,19 +1,14 @@
-"""Server-side SVG for budgets: burn-down, burn rate, gauge and sparkline (pure; no Django)."""
+"""Server-side SVG for budgets: the window's burn-down and burn rate over labelled points
+(negative when overspent, with guide lines), the gauge and the sparkline (pure; no Django).
+The drawing pieces are core.charts'."""
 
 from collections.abc import Sequence
 from xml.sax.saxutils import escape
 
+from core.charts import runs, x_labels
+from core.charts import svg_open as _svg_open
+
 BLUE, ORANGE, RED, GREEN, GREY = "#0072B2", "#D55E00", "#B42318", "#009E73", "#8c959f"
-
-
-def _svg_open(width: int, height: int, title: str, desc: str, css: str = "chart") -> list[str]:
-    return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" '
-        f'width="{width}" height="{height}" role="img" class="{css}" '
-        f'font-family="sans-serif" font-size="11">',
-        f"<title>{escape(title)}</title>",
-        f"<desc>{escape(desc or 'No data')}</desc>",
-    ]
 
 
 def line_chart(
@@ -71,23 +66,9 @@ def line_chart(
             f'<text x="{width - right}" y="{y - 3:.1f}" text-anchor="end" fill="{RED}">'
             f"{escape(label)}</text>"
         )
-    every = max(1, n // 8)
-    for i, label in enumerate(labels):
-        if i % every == 0:
-            parts.append(
-                f'<text x="{x_at(i):.1f}" y="{top + plot_h + 16}" text-anchor="middle" '
-                f'fill="#444">{escape(label)}</text>'
-            )
-    path: list[str] = []
-    for i, value in enumerate(values):
-        if value is None:
-            if len(path) > 1:
-                parts.append(_polyline(path))
-            path = []
-            continue
-        path.append(f"{x_at(i):.1f},{y_at(value):.1f}")
-    if len(path) > 1:
-        parts.append(_polyline(path))
+    parts += x_labels(labels, x_at, top + plot_h + 16)
+    points = [None if v is None else (x_at(i), y_at(v)) for i, v in enumerate(values)]
+    parts += [_polyline(run) for run in runs(points) if len(run) > 1]
     for i, value in enumerate(values):
         if value is not None:
             parts.append(

@@ -10,7 +10,7 @@ from catalog.models import Service
 from core.datetime_fields import LocalDateTimeField, from_now
 from slos.models import SLO
 
-from . import budget
+from . import budget_policy
 from .choices import BudgetingMethod, BypassKind, CorrectionCategory, SliSource, WindowKind
 from .errors import SloError
 from .services.slos import SLO_FIELDS
@@ -101,7 +101,7 @@ class SloForm(ServiceErrorsMixin):
         value = self.cleaned_data.get("policy") or {}
         if not isinstance(value, dict):
             raise forms.ValidationError("Expected a JSON object.")
-        unknown = set(value) - set(budget.Policy.__dataclass_fields__)
+        unknown = set(value) - set(budget_policy.Policy.__dataclass_fields__)
         if unknown:
             raise forms.ValidationError(f"Unknown keys: {', '.join(sorted(map(str, unknown)))}.")
         return value

@@ -8,9 +8,9 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from . import budget
+from . import budget_policy
 
-DECISIONS = (budget.ALLOW, budget.WARN, budget.BLOCK)
+DECISIONS = (budget_policy.ALLOW, budget_policy.WARN, budget_policy.BLOCK)
 CANNOT_DECIDE = 2  # the exit code when the gate, or its answer, cannot be read
 
 
@@ -23,9 +23,9 @@ class GateUnreadable(ValueError):
         self.message = message
 
 
-def decision_of(body: Mapping[str, Any]) -> budget.GateDecision:
+def decision_of(body: Mapping[str, Any]) -> budget_policy.GateDecision:
     """The decision a gate answer carries, as the gate itself made it."""
-    return budget.GateDecision(
+    return budget_policy.GateDecision(
         body["decision"], body["tier"], list(body["reasons"]), decided=body["decided"]
     )
 
@@ -62,7 +62,7 @@ def read_answer(data: bytes, *, service: str) -> dict[str, Any]:
         problems.append("decision")
     if not isinstance(body.get("decided"), bool):
         problems.append("decided")
-    if not isinstance(body.get("tier"), str) or body.get("tier") not in budget.TIERS:
+    if not isinstance(body.get("tier"), str) or body.get("tier") not in budget_policy.TIERS:
         problems.append("tier")
     reasons = body.get("reasons")
     if not isinstance(reasons, list) or not all(isinstance(r, str) for r in reasons):

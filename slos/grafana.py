@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from . import budget
+from . import budget, budget_policy, durations
 from .rule_names import KEEL, RuleNames
 from .rules import RuleSlo, current_lookback
 
@@ -28,7 +28,7 @@ _UID_UNSAFE = re.compile(r"[^a-zA-Z0-9_-]")
 @dataclass(frozen=True)
 class DashboardSlo:
     slo: RuleSlo
-    policy: budget.Policy = field(default_factory=budget.Policy)
+    policy: budget_policy.Policy = field(default_factory=budget_policy.Policy)
     description: str = ""
 
 
@@ -144,7 +144,7 @@ def _slo_panels(layout: _Layout, one: DashboardSlo, names: RuleNames) -> None:
     slo, policy = one.slo, one.policy
     service, name = slo.service, slo.name
     window = timedelta(days=slo.window_days)
-    window_text = budget.duration_text(window)
+    window_text = durations.duration_text(window)
     objective = budget.objective_ratio(slo.objective)
     error_budget = budget.error_budget(objective)
     remaining = names.budget_remaining(service, name, window, error_budget)
@@ -185,7 +185,7 @@ def _slo_panels(layout: _Layout, one: DashboardSlo, names: RuleNames) -> None:
     current = current_lookback(slo)
     layout.add(
         _stat(
-            f"Burn rate ({budget.duration_text(current)})",
+            f"Burn rate ({durations.duration_text(current)})",
             "Error ratio / error budget: 1 spends the budget exactly over the window.",
             [_target(names.burn_rate(service, name, current, error_budget), "burn", "A")],
             unit="none",
@@ -231,13 +231,13 @@ def _slo_panels(layout: _Layout, one: DashboardSlo, names: RuleNames) -> None:
             _timeseries(
                 f"Burn rate {window_pair.name}: {severity} over {factor:.4g}x",
                 f"The {severity} alert {window_pair.name} fires when the burn rates over both "
-                f"{budget.duration_text(long)} and {budget.duration_text(short)} exceed "
+                f"{durations.duration_text(long)} and {durations.duration_text(short)} exceed "
                 f"{factor:.4g} (the dashed line): {float(window_pair.budget_percent):.4g}% of "
-                f"the budget spent in {budget.duration_text(long)}.",
+                f"the budget spent in {durations.duration_text(long)}.",
                 [
                     _target(
                         names.burn_rate(service, name, lookback, error_budget),
-                        budget.duration_text(lookback),
+                        durations.duration_text(lookback),
                         ref,
                     )
                     for lookback, ref in ((long, "A"), (short, "B"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from .budget import duration_text
+from .durations import duration_text
 
 
 def _quote(value: str) -> str:

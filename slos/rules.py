@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from . import budget, promql
+from . import budget, burn_rates, durations, promql
 from .prometheus import window_query
 from .rule_names import KEEL, RuleNames, SlothNames
 
@@ -55,7 +55,7 @@ class RuleSlo:
     bad_query: str
     good_query: str
     total_query: str
-    windows: list[budget.AlertWindow]
+    windows: list[burn_rates.AlertWindow]
     alerting: dict[str, Any] = field(default_factory=dict)
     # The SLO's own labels (an SLO file's), which the Sloth scheme puts on its series.
     labels: dict[str, str] = field(default_factory=dict)
@@ -135,7 +135,7 @@ def _alert_parts(slo: RuleSlo, severity: str) -> tuple[dict[str, str], dict[str,
 def rule_lookbacks(slo: RuleSlo) -> list[timedelta]:
     """Every lookback the exported rules record an error ratio for, shortest first: those
     the SLO's alerts need, 5m and 1h, and its window."""
-    return sorted({*budget.lookbacks(slo.windows), timedelta(days=slo.window_days)})
+    return sorted({*burn_rates.lookbacks(slo.windows), timedelta(days=slo.window_days)})
 
 
 def current_lookback(slo: RuleSlo) -> timedelta:
@@ -216,8 +216,8 @@ def rule_groups(slos: list[RuleSlo], names: RuleNames = KEEL) -> dict[str, objec
                         "summary": f"{slo.service}/{slo.name} is burning its error budget "
                         f"over {float(window.factor):.4g}x ({window.name})",
                         "description": (
-                            f"Both the {budget.duration_text(window.long)} and "
-                            f"{budget.duration_text(window.short)} error ratios exceed "
+                            f"Both the {durations.duration_text(window.long)} and "
+                            f"{durations.duration_text(window.short)} error ratios exceed "
                             f"{float(window.factor):.4g}x the budget of a {slo.objective}% SLO "
                             f"over {slo.window_days} days."
                         ),

@@ -12,7 +12,7 @@ from catalog.models import Service
 from core.roles import Role, require_role
 from slos.models import SLO, Correction, GateBypass, IncidentImpact, SloStatus, WeeklyReport
 
-from . import budget
+from . import budget, budget_ledger, budget_policy, burn_rates
 from .debits import Debit, debit_of, debits
 from .services.evaluation import slo_window
 
@@ -32,15 +32,15 @@ def status_data_problem(status: SloStatus, *, at: datetime | None = None) -> str
         return status.error
     burns = status.burn_rates or {}
     if status.remaining is None or burns.get("1h") is None or burns.get("5m") is None:
-        return budget.NO_DATA
+        return budget_policy.NO_DATA
     service = status.slo.service
-    policy = budget.Policy.from_config(
+    policy = budget_policy.Policy.from_config(
         {"max_data_age_s": settings.KEEL_GATE_MAX_DATA_AGE_SECONDS, **(service.budget_policy or {})}
     )
     at = at or timezone.now()
     age = None if status.data_at is None else max(0.0, (at - status.data_at).total_seconds())
-    if not budget.data_is_fresh(age, policy.max_data_age_s):
-        return budget.stale_text(age, policy.max_data_age_s)
+    if not budget_policy.data_is_fresh(age, policy.max_data_age_s):
+        return budget_policy.stale_text(age, policy.max_data_age_s)
     return ""
 
 
@@ -67,7 +67,7 @@ def slos_at_risk(*, user: Any, limit: int = 10) -> list[SloStatus]:
     rows = (
         SloStatus.objects.select_related("slo", "slo__service")
         .filter(
-            ~Q(tier=budget.HEALTHY)
+            ~Q(tier=budget_policy.HEALTHY)
             | Q(data_at__isnull=True)
             | Q(data_at__lt=stale_before)
             | ~Q(error="")
@@ -131,7 +131,7 @@ class LedgerView:
     window_start: datetime
     window_end: datetime
     allowance: Fraction | None
-    account: budget.Ledger | None
+    account: budget_ledger.Ledger | None
     impacts: list[IncidentImpact]
     corrections: list[Correction]
     budget_minutes_left: float | None
@@ -168,7 +168,7 @@ def slo_ledger(*, user: Any, slo: SLO, at: datetime | None = None) -> LedgerView
     if status is not None and status.allowed is not None and status.bad is not None:
         allowance = Fraction(status.allowed)
         counted = [d for d in found if d.method == slo.budgeting_method and not d.error]
-        account = budget.ledger(
+        account = budget_ledger.ledger(
             allowance=allowance,
             total_bad=Fraction(status.bad),
             debits=[(d.reference, d.bad) for d in counted],
@@ -288,7 +288,7 @@ def slo_charts(*, user: Any, slo: SLO, at: datetime | None = None) -> Charts:
     burn_labels, burn_values = [], []
     for hour, bad, total, _ in hours:
         burn_labels.append(f"{timezone.localtime(hour):%H:%M}")
-        rate = budget.burn_rate_of(bad=bad, total=total, objective=objective)
+        rate = burn_rates.burn_rate_of(bad=bad, total=total, objective=objective)
         burn_values.append(None if rate is None else float(rate))
     fast = next((w for w in slo.windows() if w.severity == "page"), None)
     burn_rate = charts.line_chart(

@@ -1,7 +1,6 @@
 """Server-rendered pages for SLOs, services and the weekly report: read, then render."""
 
 from collections.abc import Callable
-from datetime import timedelta
 from typing import Any
 
 from django.contrib import messages
@@ -19,6 +18,7 @@ from core.roles import Role
 from slos.models import SLO, GateBypass
 
 from . import selectors, services
+from .durations import duration_text
 from .errors import SloError
 from .forms import BypassForm, CorrectionForm, SloForm
 from .services import gate_check
@@ -49,8 +49,8 @@ def slo_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
     windows = [
         {
             "window": w,
-            "long_burn": (status.burn_rates or {}).get(_text(w.long)) if status else None,
-            "short_burn": (status.burn_rates or {}).get(_text(w.short)) if status else None,
+            "long_burn": (status.burn_rates or {}).get(duration_text(w.long)) if status else None,
+            "short_burn": (status.burn_rates or {}).get(duration_text(w.short)) if status else None,
             "firing": bool(status and any(f["name"] == w.name for f in status.firing or [])),
         }
         for w in slo.windows()
@@ -66,12 +66,6 @@ def slo_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
             "windows": windows,
         },
     )
-
-
-def _text(value: timedelta) -> str:
-    from .budget import duration_text
-
-    return duration_text(value)
 
 
 @login_required

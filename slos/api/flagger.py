@@ -15,7 +15,7 @@ from accounts.models import ApiToken
 from accounts.permissions import IsViewer
 from catalog.models import Service
 
-from .. import budget, selectors, services
+from .. import budget_policy, selectors, services
 from ..gate_answer import verdict_line
 from . import serializers as s
 from .views import gate_body
@@ -112,7 +112,7 @@ class FlaggerGateView(APIView):
                 f"Keel knows no service {slug!r}; set metadata.service to its slug."
             ) from None
         body = gate_body(services.gate_check(service=service))
-        blocked = body["decision"] == budget.BLOCK
+        blocked = body["decision"] == budget_policy.BLOCK
         return Response(
             {"message": verdict_line(body), **body},
             status=status.HTTP_403_FORBIDDEN if blocked else status.HTTP_200_OK,

@@ -9,7 +9,7 @@ from catalog.models import Service
 from core.serializer_fields import column_integer
 from slos.models import SLO, Correction, GateBypass, IncidentImpact, SliBucket, SloStatus
 
-from .. import budget
+from .. import budget_policy
 from ..choices import BypassKind, CorrectionCategory
 from ..debits import debit_of
 from ..services.events import MAX_COUNT
@@ -29,11 +29,11 @@ def policy_field(value: Any) -> None:
     """An error-budget policy override: an object of known keys with numeric values."""
     if not isinstance(value, dict):
         raise serializers.ValidationError("Expected an object.")
-    unknown = set(value) - set(budget.Policy.__dataclass_fields__)
+    unknown = set(value) - set(budget_policy.Policy.__dataclass_fields__)
     if unknown:
         raise serializers.ValidationError(f"Unknown keys: {', '.join(sorted(map(str, unknown)))}.")
     try:
-        budget.Policy.from_config(value)
+        budget_policy.Policy.from_config(value)
     except (ValueError, TypeError, ZeroDivisionError) as error:
         raise serializers.ValidationError(f"Not a number: {error}") from error
 

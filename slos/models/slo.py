@@ -7,7 +7,7 @@ from fractions import Fraction
 from django.db import models
 from django.db.models import Q
 
-from .. import budget
+from .. import budget, budget_policy, burn_rates
 from ..choices import AlertState, BudgetingMethod, SliSource, Tier, WindowKind
 
 
@@ -117,11 +117,13 @@ class SLO(models.Model):
             return f"calendar month ({self.time_zone})"
         return f"{self.window_days} days rolling"
 
-    def windows(self) -> list[budget.AlertWindow]:
-        return budget.alert_windows_from(self.alert_windows, self.window_days)
+    def windows(self) -> list[burn_rates.AlertWindow]:
+        return burn_rates.alert_windows_from(self.alert_windows, self.window_days)
 
-    def budget_policy(self) -> budget.Policy:
-        return budget.Policy.from_config({**(self.service.budget_policy or {}), **self.policy})
+    def budget_policy(self) -> budget_policy.Policy:
+        return budget_policy.Policy.from_config(
+            {**(self.service.budget_policy or {}), **self.policy}
+        )
 
 
 def _decimal_field(**kwargs: object) -> models.DecimalField:

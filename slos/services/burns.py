@@ -13,7 +13,7 @@ from django.db.models import Q
 
 from core.actors import Actor
 
-from .. import budget, burns
+from .. import burns, durations
 from ..models import SLO, SloStatus
 
 if TYPE_CHECKING:
@@ -31,8 +31,8 @@ def _percent(figures: SloFigures) -> str:
 
 def burn_text(figures: SloFigures) -> str:
     pairs = ", ".join(
-        f"{w.name} ({budget.duration_text(w.long)} {float(figures.burn(w.long) or 0):.1f}x / "
-        f"{budget.duration_text(w.short)} {float(figures.burn(w.short) or 0):.1f}x > "
+        f"{w.name} ({durations.duration_text(w.long)} {float(figures.burn(w.long) or 0):.1f}x / "
+        f"{durations.duration_text(w.short)} {float(figures.burn(w.short) or 0):.1f}x > "
         f"{float(w.factor):.1f}x)"
         for w in figures.firing
     )

@@ -9,7 +9,7 @@ from fractions import Fraction
 from django.db import transaction
 from django.utils import timezone
 
-from .. import budget, sli
+from .. import budget, budget_policy, burn_rates, durations, sli
 from ..choices import BudgetingMethod, SliSource, WindowKind
 from ..models import SLO, SloStatus
 
@@ -26,10 +26,15 @@ def dec(value: Fraction | None, places: int = 6) -> Decimal | None:
     return (Decimal(value.numerator) / Decimal(value.denominator)).quantize(quantum)
 
 
-def slo_window(slo: SLO, at: datetime) -> tuple[datetime, datetime]:
-    """The budget window in force at `at` (the whole calendar month for calendar windows)."""
+def slo_window(
+    slo: SLO, at: datetime, *, month_of: datetime | None = None
+) -> tuple[datetime, datetime]:
+    """The budget window in force at `at`: the rolling window ending at `at`, or for a
+    calendar window the whole month that holds `month_of` (`at` unless given). An incident's
+    window is the month it started in, or the rolling window ending when it ended:
+    `slo_window(slo, ended, month_of=started)`."""
     if slo.window_kind == WindowKind.CALENDAR_MONTH:
-        return budget.calendar_month_window(at=at, zone=slo.time_zone)
+        return budget.calendar_month_window(at=month_of or at, zone=slo.time_zone)
     return budget.rolling_window(end=at, days=slo.window_days)
 
 
@@ -47,8 +52,8 @@ class SloFigures:
     allowed: Fraction | None = None
     remaining: Fraction | None = None
     burns: dict[timedelta, Fraction | None] = field(default_factory=dict)
-    firing: list[budget.AlertWindow] = field(default_factory=list)
-    tier: str = budget.FREEZE
+    firing: list[burn_rates.AlertWindow] = field(default_factory=list)
+    tier: str = budget_policy.FREEZE
     alert_state: str = "ok"
     data_at: datetime | None = None
     error: str = ""
@@ -64,12 +69,12 @@ class SloFigures:
 
     def burn_rates_json(self) -> dict[str, str | None]:
         return {
-            budget.duration_text(lookback): None if burn is None else str(dec(burn, 4))
+            durations.duration_text(lookback): None if burn is None else str(dec(burn, 4))
             for lookback, burn in sorted(self.burns.items())
         }
 
-    def gate_input(self) -> budget.GateInput:
-        return budget.GateInput(
+    def gate_input(self) -> budget_policy.GateInput:
+        return budget_policy.GateInput(
             name=self.slo.name,
             remaining=self.remaining,
             burn_1h=self.burn(timedelta(hours=1)),
@@ -108,7 +113,7 @@ def slo_figures(
     figures = SloFigures(slo=slo, at=at, window_start=window_start, window_end=window_end)
     objective = slo.objective_ratio
     windows = slo.windows()
-    lookbacks = budget.lookbacks(windows)
+    lookbacks = burn_rates.lookbacks(windows)
     try:
         if reading is not None:
             counts = reading.counts
@@ -124,7 +129,7 @@ def slo_figures(
                 reading.burns if reading is not None else sli.pushed_burn_counts(slo, at, lookbacks)
             )
             for lookback, (bad, total) in burn_counts.items():
-                figures.burns[lookback] = budget.burn_rate_of(
+                figures.burns[lookback] = burn_rates.burn_rate_of(
                     bad=bad, total=total, objective=objective
                 )
         else:
@@ -133,16 +138,18 @@ def slo_figures(
                 figures.burns[lookback] = (
                     None
                     if found is None
-                    else budget.burn_rate_of(bad=found.bad, total=found.total, objective=objective)
+                    else burn_rates.burn_rate_of(
+                        bad=found.bad, total=found.total, objective=objective
+                    )
                 )
     except sli.SliError as error:
         figures.error = str(error)
         return figures
     if figures.bad is not None and figures.allowed is not None:
         figures.remaining = budget.remaining(bad=figures.bad, allowed=figures.allowed)
-    figures.tier = budget.policy_tier(figures.remaining, slo.budget_policy())
-    figures.firing = budget.firing_alerts(figures.burns, windows)
-    figures.alert_state = budget.alert_state(figures.firing)
+    figures.tier = budget_policy.policy_tier(figures.remaining, slo.budget_policy())
+    figures.firing = burn_rates.firing_alerts(figures.burns, windows)
+    figures.alert_state = burn_rates.alert_state(figures.firing)
     return figures
 
 
@@ -263,7 +270,7 @@ def _readings(slos: list[SLO], at: datetime) -> dict[int, sli.PushedReading]:
             continue
         try:
             start, window_end = slo_window(slo, at)
-            lookbacks = tuple(budget.lookbacks(slo.windows()))
+            lookbacks = tuple(burn_rates.lookbacks(slo.windows()))
         except (KeyError, ValueError, TypeError):
             continue
         end = min(at, window_end)

@@ -12,7 +12,7 @@ from core.actors import Actor
 from core.roles import Role
 from slos.models import GateBypass
 
-from .. import budget
+from .. import budget_policy
 from ..choices import BypassKind
 from ..errors import SloError
 from .evaluation import SloFigures, slo_figures
@@ -26,7 +26,7 @@ class GateReport:
     (newest first), `bypass` the newest of them."""
 
     service: Service
-    decision: budget.GateDecision
+    decision: budget_policy.GateDecision
     figures: list[SloFigures] = field(default_factory=list)
     bypasses: list[GateBypass] = field(default_factory=list)
     at: datetime | None = None
@@ -58,12 +58,12 @@ def gate_check(*, service: Service, at: datetime | None = None) -> GateReport:
     """Evaluate every SLO of the service now and decide allow / warn / block (fail closed)."""
     at = at or timezone.now()
     figures = [slo_figures(slo, at=at) for slo in service.slos.select_related("service")]
-    policy = budget.Policy.from_config(
+    policy = budget_policy.Policy.from_config(
         {"max_data_age_s": settings.KEEL_GATE_MAX_DATA_AGE_SECONDS, **(service.budget_policy or {})}
     )
     bypasses = active_bypasses(service, at)
     text = "; ".join(bypass_text(b) for b in bypasses)
-    decision = budget.gate_decision(
+    decision = budget_policy.gate_decision(
         [f.gate_input() for f in figures],
         policy=policy,
         warn_only=service.gate_warn_only,

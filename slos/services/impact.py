@@ -13,24 +13,16 @@ from django.utils import timezone
 
 from core.actors import Actor
 
-from .. import budget, debits, sli
-from ..choices import BudgetingMethod, WindowKind
+from .. import budget, budget_ledger, debits, sli
+from ..choices import BudgetingMethod
 from ..models import SLO, IncidentImpact
 from ..models.impact import PeriodSource
-from .evaluation import allowance, dec
+from .evaluation import allowance, dec, slo_window
 
 logger = logging.getLogger(__name__)
 
 RECOMPUTE_CHANGES = ("times_corrected", "reopened")
 FREEZE_CHANGES = ("resolved", "closed")
-
-
-def impact_window(slo: SLO, start: datetime, end: datetime) -> tuple[datetime, datetime]:
-    """The SLO window containing the incident: the calendar month it started in, or the
-    rolling window ending when it ended."""
-    if slo.window_kind == WindowKind.CALENDAR_MONTH:
-        return budget.calendar_month_window(at=start, zone=slo.time_zone)
-    return budget.rolling_window(end=end, days=slo.window_days)
 
 
 def _percent(value: Decimal | None) -> str:
@@ -66,7 +58,7 @@ def debit_period(
         if slo.budgeting_method == BudgetingMethod.TIMESLICES and slo.slice_target
         else slo.objective_ratio
     )
-    found = budget.episode_start(minutes, objective=threshold, start=started_at)
+    found = budget_ledger.episode_start(minutes, objective=threshold, start=started_at)
     if found < started_at:
         return found, PeriodSource.SLI
     return started_at, PeriodSource.INCIDENT
@@ -83,7 +75,7 @@ def _bad(slo: SLO, start: datetime, end: datetime) -> Fraction:
 
 def _share(impact: IncidentImpact) -> None:
     impact.fraction = dec(
-        budget.impact(bad_in_incident=Fraction(impact.bad), allowed_in_window=impact.allowed)
+        budget_ledger.impact(bad_in_incident=Fraction(impact.bad), allowed_in_window=impact.allowed)
         if impact.allowed
         else None,
         8,
@@ -119,12 +111,14 @@ def _attribute(
     return the others whose debit changed."""
     others = _cluster(slo, impact)
     members = {reference: impact} | {o.incident.reference: o for o in others}
-    pieces = budget.segments({key: (m.period_start, m.period_end) for key, m in members.items()})
+    pieces = budget_ledger.segments(
+        {key: (m.period_start, m.period_end) for key, m in members.items()}
+    )
     counted = [(piece, _bad(slo, piece.start, piece.end)) for piece in pieces]
-    shares = budget.attribute(counted)
+    shares = budget_ledger.attribute(counted)
     changed = []
     for key, member in members.items():
-        found = shares.get(key, budget.Attribution(Fraction(0), Fraction(0), []))
+        found = shares.get(key, budget_ledger.Attribution(Fraction(0), Fraction(0), []))
         sharing: dict[tuple[str, ...], list[Fraction]] = {}
         for owners, piece_bad in found.shared:
             pair = sharing.setdefault(tuple(o for o in owners if o != key), [Fraction(0)] * 2)
@@ -151,7 +145,7 @@ def _compute(
     impact: IncidentImpact, slo: SLO, reference: str, now: datetime
 ) -> list[tuple[IncidentImpact, Decimal | None]]:
     start, end = impact.period_start, impact.period_end
-    window = impact_window(slo, start, end)
+    window = slo_window(slo, end, month_of=start)
     period = sli.counts(slo, start, end)
     window_counts = sli.counts(slo, window[0], min(window[1], now))
     _, allowed = allowance(slo, window_counts, window)
@@ -256,7 +250,7 @@ def incident_impacts_update(
             if impact.pk is None:
                 impact.period_start, impact.period_end = started, end
                 impact.method = slo.budgeting_method
-                impact.window_start, impact.window_end = impact_window(slo, started, end)
+                impact.window_start, impact.window_end = slo_window(slo, end, month_of=started)
         impact.computed_at = now
         impact.frozen = not incident.is_open
         impact.save()

@@ -13,7 +13,7 @@ from core.actors import Actor
 from core.roles import Role
 from slos.models import SLO, Correction
 
-from .. import budget, promql, rules
+from .. import budget_policy, promql, rules
 from ..choices import BudgetingMethod, CorrectionCategory, SliSource
 from ..errors import SloError
 
@@ -60,7 +60,7 @@ def _check(slo: SLO) -> list[str]:
     except (KeyError, ValueError, TypeError) as error:
         raise SloError(f"Bad alert windows: {error}", field="alert_windows") from error
     try:
-        budget.Policy.from_config(slo.policy)
+        budget_policy.Policy.from_config(slo.policy)
     except (ValueError, TypeError, ZeroDivisionError) as error:
         raise SloError(f"Bad policy: {error}", field="policy") from error
     try:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from .. import budget, promql
+from .. import durations, promql
 
 
 class SloFileError(Exception):
@@ -146,7 +146,7 @@ class Doc:
 
     def days(self, text: str, where: str) -> int:
         try:
-            length = budget.parse_duration(text)
+            length = durations.parse_duration(text)
         except ValueError as error:
             raise self.fail(where, str(error)) from None
         if length.total_seconds() % 86400:

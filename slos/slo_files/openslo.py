@@ -7,7 +7,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from .. import budget
+from .. import durations
 from .common import Doc, Reading, SloFileError, SloSpec
 
 READ_KINDS = {"SLO", "SLI"}
@@ -130,7 +130,7 @@ def _v1_slo(
             slice_target = Decimal(str(objective.get("timeSliceTarget") or percent / 100))
             slice_window = str(objective.get("timeSliceWindow") or "1m")
             try:
-                slice_seconds = int(budget.parse_duration(slice_window).total_seconds())
+                slice_seconds = int(durations.parse_duration(slice_window).total_seconds())
             except ValueError as error:
                 raise doc.fail(f"{where}.timeSliceWindow", str(error)) from None
         found.append(

@@ -205,18 +205,24 @@ def test_the_handoff_page_lists_the_teams_error_budgets_at_risk(
 ):
     from decimal import Decimal
 
-    from slos import budget
+    from slos import budget_policy
     from slos.models import SLO, SloStatus
 
     at_risk = SLO.objects.create(
         service=payments_service, name="availability", objective=Decimal("99.9")
     )
     SloStatus.objects.create(
-        slo=at_risk, evaluated_at=timezone.now(), tier=budget.AT_RISK, remaining=Decimal("0.12")
+        slo=at_risk,
+        evaluated_at=timezone.now(),
+        tier=budget_policy.AT_RISK,
+        remaining=Decimal("0.12"),
     )
     elsewhere = SLO.objects.create(service=checkout, name="latency", objective=Decimal("99"))
     SloStatus.objects.create(
-        slo=elsewhere, evaluated_at=timezone.now(), tier=budget.AT_RISK, remaining=Decimal("0.1")
+        slo=elsewhere,
+        evaluated_at=timezone.now(),
+        tier=budget_policy.AT_RISK,
+        remaining=Decimal("0.1"),
     )
     boundary = next_boundary(timezone.now())
     handoffs_prepare(at=boundary - timedelta(minutes=30))

@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from slos import budget as b
+from slos import budget_ledger, budget_policy, burn_rates, durations
 
 T = Fraction(999, 1000)
 W30 = timedelta(days=30)
@@ -22,30 +23,32 @@ def approx(value, expected, rel=1e-3):
 
 
 def test_g1_burn_14_4_spends_2_percent_an_hour_and_lasts_50_hours():
-    burn = b.burn_rate(error_ratio="0.0144", objective=T)
+    burn = burn_rates.burn_rate(error_ratio="0.0144", objective=T)
     assert burn == Fraction(144, 10)
-    assert b.consumed_by_burn(burn=burn, duration=timedelta(hours=1), window=W30) == Fraction(
-        2, 100
-    )
-    assert b.time_to_exhaustion(window=W30, burn=burn) == timedelta(hours=50)
+    assert burn_rates.consumed_by_burn(
+        burn=burn, duration=timedelta(hours=1), window=W30
+    ) == Fraction(2, 100)
+    assert burn_rates.time_to_exhaustion(window=W30, burn=burn) == timedelta(hours=50)
 
 
 def test_g2_total_outage_burns_1000_and_exhausts_in_43_2_minutes():
-    burn = b.burn_rate(error_ratio=1, objective=T)
+    burn = burn_rates.burn_rate(error_ratio=1, objective=T)
     assert burn == 1000
-    assert b.time_to_exhaustion(window=W30, burn=burn) == timedelta(minutes=43.2)
+    assert burn_rates.time_to_exhaustion(window=W30, burn=burn) == timedelta(minutes=43.2)
 
 
 def test_g3_detection_of_a_total_outage_at_factor_36_on_1h():
-    found = b.detection_time(objective=T, error_ratio=1, lookback=timedelta(hours=1), factor=36)
+    found = burn_rates.detection_time(
+        objective=T, error_ratio=1, lookback=timedelta(hours=1), factor=36
+    )
     assert found == timedelta(minutes=2.16)
 
 
 def test_g4_both_windows_must_cross_so_the_pair_fires_at_the_long_crossing():
-    long = b.detection_time(
+    long = burn_rates.detection_time(
         objective=T, error_ratio="0.1", lookback=timedelta(hours=1), factor="14.4"
     )
-    short = b.detection_time(
+    short = burn_rates.detection_time(
         objective=T, error_ratio="0.1", lookback=timedelta(minutes=5), factor="14.4"
     )
     assert long == timedelta(minutes=8.64)
@@ -54,20 +57,20 @@ def test_g4_both_windows_must_cross_so_the_pair_fires_at_the_long_crossing():
 
 
 def test_g6_burn_35_exhausts_in_20_57_hours():
-    left = b.time_to_exhaustion(window=W30, burn=35)
+    left = burn_rates.time_to_exhaustion(window=W30, burn=35)
     assert approx(left.total_seconds() / 3600, 20.57)
 
 
 def test_g7_objective_90_outage_for_an_hour_and_the_unreachable_page():
     objective = Fraction(9, 10)
-    burn = b.burn_rate(error_ratio=1, objective=objective)
+    burn = burn_rates.burn_rate(error_ratio=1, objective=objective)
     assert burn == 10
-    spent = b.consumed_by_burn(burn=burn, duration=timedelta(hours=1), window=W30)
+    spent = burn_rates.consumed_by_burn(burn=burn, duration=timedelta(hours=1), window=W30)
     assert approx(spent * 100, 1.39)
-    assert b.max_burn_rate(objective) < Fraction(144, 10)
-    page_fast = b.default_alert_windows(30)[0]
+    assert burn_rates.max_burn_rate(objective) < Fraction(144, 10)
+    page_fast = burn_rates.default_alert_windows(30)[0]
     burns = {page_fast.long: burn, page_fast.short: burn}
-    assert b.firing_alerts(burns, [page_fast]) == []
+    assert burn_rates.firing_alerts(burns, [page_fast]) == []
 
 
 def test_g8_one_failure_at_10_requests_an_hour():
@@ -80,9 +83,9 @@ def test_g9_five_nines():
     objective = Fraction(99999, 100000)
     budget_seconds = b.error_budget(objective) * Fraction(W30.total_seconds())
     assert budget_seconds == Fraction(2592, 100)
-    burn = b.burn_rate(error_ratio="0.01", objective=objective)
+    burn = burn_rates.burn_rate(error_ratio="0.01", objective=objective)
     assert burn == 1000
-    assert b.time_to_exhaustion(window=W30, burn=burn) == timedelta(minutes=43.2)
+    assert burn_rates.time_to_exhaustion(window=W30, burn=burn) == timedelta(minutes=43.2)
 
 
 # E: budgets and impacts -------------------------------------------------------------------
@@ -122,7 +125,7 @@ def test_e5_five_percent_errors_for_30_minutes_at_1000_rps():
     assert bad == 90_000
     allowed = b.allowed_bad(T, total)
     assert allowed == 2_592_000
-    assert approx(b.impact(bad_in_incident=bad, allowed_in_window=allowed) * 100, 3.47)
+    assert approx(budget_ledger.impact(bad_in_incident=bad, allowed_in_window=allowed) * 100, 3.47)
 
 
 def test_e6_overspent_budget_is_reported_not_clamped():
@@ -176,7 +179,7 @@ def test_timeslice_allowances(objective, days, minutes):
     [(30, ["14.4", "6", "3", "1"]), (28, ["13.44", "5.6", "2.8", "0.9333"])],
 )
 def test_alert_table_factors(days, factors):
-    windows = b.default_alert_windows(days)
+    windows = burn_rates.default_alert_windows(days)
     assert [w.short for w in windows] == [w.long / 12 for w in windows]
     assert (windows[0].long, windows[0].short) == (timedelta(hours=1), timedelta(minutes=5))
     for window, factor in zip(windows, factors, strict=True):
@@ -185,20 +188,24 @@ def test_alert_table_factors(days, factors):
 
 
 def test_exactly_at_the_factor_does_not_fire_and_above_it_does():
-    windows = b.default_alert_windows(30)
-    at = b.burn_rate(error_ratio="0.0144", objective=T)
-    assert b.firing_alerts({timedelta(hours=1): at, timedelta(minutes=5): at}, windows) == []
+    windows = burn_rates.default_alert_windows(30)
+    at = burn_rates.burn_rate(error_ratio="0.0144", objective=T)
+    assert (
+        burn_rates.firing_alerts({timedelta(hours=1): at, timedelta(minutes=5): at}, windows) == []
+    )
     above = at + Fraction(1, 10**9)
-    fired = b.firing_alerts({timedelta(hours=1): above, timedelta(minutes=5): above}, windows)
+    fired = burn_rates.firing_alerts(
+        {timedelta(hours=1): above, timedelta(minutes=5): above}, windows
+    )
     assert [w.name for w in fired] == ["page-fast"]
-    assert b.alert_state(fired) == "page"
+    assert burn_rates.alert_state(fired) == "page"
 
 
 def test_only_one_window_of_a_pair_crossing_does_not_fire():
-    windows = b.default_alert_windows(30)
+    windows = burn_rates.default_alert_windows(30)
     burns = {timedelta(hours=1): Fraction(20), timedelta(minutes=5): Fraction(1)}
-    assert b.firing_alerts(burns, windows) == []
-    assert b.alert_state([]) == "ok"
+    assert burn_rates.firing_alerts(burns, windows) == []
+    assert burn_rates.alert_state([]) == "ok"
 
 
 # Policy and the gate (D vectors) ----------------------------------------------------------
@@ -218,18 +225,23 @@ def test_only_one_window_of_a_pair_crossing_does_not_fire():
     ],
 )
 def test_policy_tiers(remaining, tier):
-    assert b.policy_tier(Fraction(remaining)) == tier
+    assert budget_policy.policy_tier(Fraction(remaining)) == tier
 
 
 def test_burn_actions():
-    assert b.burn_actions(Fraction(1)) == []
-    assert b.burn_actions(Fraction(2)) == ["warning"]
-    assert b.burn_actions(Fraction(144, 10)) == ["warning", "ticket", "page", "fast_burn"]
-    assert b.burn_actions(Fraction(20))[-1] == "block"
+    assert budget_policy.burn_actions(Fraction(1)) == []
+    assert budget_policy.burn_actions(Fraction(2)) == ["warning"]
+    assert budget_policy.burn_actions(Fraction(144, 10)) == [
+        "warning",
+        "ticket",
+        "page",
+        "fast_burn",
+    ]
+    assert budget_policy.burn_actions(Fraction(20))[-1] == "block"
 
 
 def _slo(remaining, burn_1h, burn_5m=Fraction(0), age=10.0, error=""):
-    return b.GateInput(
+    return budget_policy.GateInput(
         name="availability",
         remaining=None if remaining is None else Fraction(remaining),
         burn_1h=None if burn_1h is None else Fraction(burn_1h),
@@ -240,25 +252,25 @@ def _slo(remaining, burn_1h, burn_5m=Fraction(0), age=10.0, error=""):
 
 
 def test_d1_healthy_enough_and_slow_burn_is_allowed():
-    decision = b.gate_decision([_slo("0.4", 2)])
+    decision = budget_policy.gate_decision([_slo("0.4", 2)])
     assert (decision.decision, decision.tier) == ("allow", "caution")
 
 
 def test_d2_fast_burn_blocks():
-    decision = b.gate_decision([_slo("0.4", 15, 20)])
+    decision = budget_policy.gate_decision([_slo("0.4", 15, 20)])
     assert decision.decision == "block"
     assert "fast burn" in decision.reasons[0]
 
 
 def test_d3_exhausted_budget_blocks_unless_a_hotfix_bypass_is_recorded():
-    assert b.gate_decision([_slo("-0.05", 0)]).decision == "block"
-    bypassed = b.gate_decision([_slo("-0.05", 0)], bypass="hotfix by ada: payment bug")
+    assert budget_policy.gate_decision([_slo("-0.05", 0)]).decision == "block"
+    bypassed = budget_policy.gate_decision([_slo("-0.05", 0)], bypass="hotfix by ada: payment bug")
     assert bypassed.decision == "allow"
     assert any("bypass" in r for r in bypassed.reasons)
 
 
 def test_d4_no_series_fails_closed():
-    decision = b.gate_decision([_slo(None, None, None, age=None)])
+    decision = budget_policy.gate_decision([_slo(None, None, None, age=None)])
     assert decision.decision == "block"
     assert decision.reasons == ["availability: no data"]
 
@@ -273,12 +285,12 @@ def test_d4_no_series_fails_closed():
     ids=["stale", "unknown-age", "error"],
 )
 def test_gate_fails_closed_and_warn_only_reports_instead(slo):
-    assert b.gate_decision([slo]).decision == "block"
-    assert b.gate_decision([slo], warn_only=True).decision == "warn"
+    assert budget_policy.gate_decision([slo]).decision == "block"
+    assert budget_policy.gate_decision([slo], warn_only=True).decision == "warn"
 
 
 def test_gate_without_slos_blocks():
-    assert b.gate_decision([]).decision == "block"
+    assert budget_policy.gate_decision([]).decision == "block"
 
 
 def test_nan_is_refused_as_a_number():
@@ -302,13 +314,13 @@ def test_nan_is_refused_as_a_number():
     ],
 )
 def test_durations(text, expected):
-    assert b.parse_duration(text) == expected
+    assert durations.parse_duration(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "5", "m", "5x", "-5m"])
 def test_bad_durations(text):
     with pytest.raises(ValueError):
-        b.parse_duration(text)
+        durations.parse_duration(text)
 
 
 def test_calendar_month_in_a_zone():
@@ -319,12 +331,14 @@ def test_calendar_month_in_a_zone():
 
 
 def test_ledger_lines_debit_each_incident_then_the_rest():
-    account = b.ledger(allowance=10_000, total_bad=5_000, debits=[("INC-1", 3260), ("INC-2", 740)])
+    account = budget_ledger.ledger(
+        allowance=10_000, total_bad=5_000, debits=[("INC-1", 3260), ("INC-2", 740)]
+    )
     assert [line.label for line in account.lines] == ["INC-1", "INC-2", "outside any incident"]
     assert account.lines[0].share == Fraction(326, 1000)
     assert account.lines[2].bad == 1000
     assert account.remaining == Fraction(1, 2)
-    assert b.ledger(allowance=0, total_bad=0, debits=[]) is None
+    assert budget_ledger.ledger(allowance=0, total_bad=0, debits=[]) is None
 
 
 # Properties --------------------------------------------------------------------------------
@@ -361,7 +375,7 @@ def test_remaining_plus_consumed_is_one_and_burn_matches_consumed(total, bad, ob
     spent = b.consumed(bad=bad, allowed=allowed)
     assert spent + b.remaining(bad=bad, allowed=allowed) == 1
     # over the whole window, the burn rate equals the share of the budget consumed
-    assert b.burn_rate_of(bad=bad, total=total, objective=objective) == spent
+    assert burn_rates.burn_rate_of(bad=bad, total=total, objective=objective) == spent
 
 
 @given(st.lists(st.tuples(counts, counts), min_size=1, max_size=20))
@@ -377,13 +391,15 @@ def test_event_weighted_ratio_lies_between_the_interval_ratios(pairs):
 @given(st.fractions(min_value=-2, max_value=2), st.fractions(min_value=-2, max_value=2))
 def test_less_budget_never_means_a_better_tier(x, y):
     low, high = sorted((x, y))
-    assert b.TIERS.index(b.policy_tier(low)) >= b.TIERS.index(b.policy_tier(high))
+    assert budget_policy.TIERS.index(budget_policy.policy_tier(low)) >= budget_policy.TIERS.index(
+        budget_policy.policy_tier(high)
+    )
 
 
 @given(st.integers(min_value=1, max_value=3650))
 def test_the_alert_table_always_spends_its_budget_share(days):
-    for window in b.default_alert_windows(days):
-        spent = b.consumed_by_burn(
+    for window in burn_rates.default_alert_windows(days):
+        spent = burn_rates.consumed_by_burn(
             burn=window.factor, duration=window.long, window=timedelta(days=days)
         )
         assert spent * 100 == window.budget_percent
@@ -402,7 +418,7 @@ def test_corrected_time_plus_remaining_time_is_the_window(raw):
 
 
 gate_inputs = st.builds(
-    b.GateInput,
+    budget_policy.GateInput,
     name=st.just("slo"),
     remaining=st.none() | st.fractions(min_value=-2, max_value=1),
     burn_1h=st.none() | st.fractions(min_value=0, max_value=1000),
@@ -414,13 +430,13 @@ gate_inputs = st.builds(
 
 @given(st.lists(gate_inputs, max_size=4))
 def test_gate_never_blocks_with_a_bypass_or_in_warn_only_mode(slos):
-    plain = b.gate_decision(slos)
-    assert b.gate_decision(slos, bypass="hotfix").decision == "allow"
-    assert b.gate_decision(slos, warn_only=True).decision != "block"
+    plain = budget_policy.gate_decision(slos)
+    assert budget_policy.gate_decision(slos, bypass="hotfix").decision == "allow"
+    assert budget_policy.gate_decision(slos, warn_only=True).decision != "block"
     # failing closed: anything unreadable blocks
     if not slos or any(
         s.error or s.remaining is None or s.burn_1h is None or s.data_age_s is None for s in slos
     ):
         assert plain.decision == "block"
     if plain.decision == "allow":
-        assert all(b.policy_tier(s.remaining) in ("healthy", "caution") for s in slos)
+        assert all(budget_policy.policy_tier(s.remaining) in ("healthy", "caution") for s in slos)

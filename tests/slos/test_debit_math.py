@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from slos import budget
+from slos import budget, budget_ledger
 from slos.prometheus import lookback_text, window_query
 
 T0 = datetime(2026, 11, 20, 10, 0, tzinfo=UTC)
@@ -40,7 +40,7 @@ def at(minutes: float) -> datetime:
     ],
 )
 def test_segments(periods, expected):
-    found = budget.segments({k: (at(s), at(e)) for k, (s, e) in periods.items()})
+    found = budget_ledger.segments({k: (at(s), at(e)) for k, (s, e) in periods.items()})
     assert [(p.start, p.end, p.owners) for p in found] == [
         (at(s), at(e), owners) for s, e, owners in expected
     ]
@@ -49,9 +49,9 @@ def test_segments(periods, expected):
 def test_overlapping_incidents_share_the_overlap_once():
     """Seen: two incidents both debited the same 142,400 bad events. Now the overlap is
     split equally and the debits add up to the bad events once."""
-    pieces = budget.segments({"INC-2": (at(0), at(20)), "INC-3": (at(10), at(30))})
+    pieces = budget_ledger.segments({"INC-2": (at(0), at(20)), "INC-3": (at(10), at(30))})
     bad = {(at(0), at(10)): 1000, (at(10), at(20)): 142_400, (at(20), at(30)): 500}
-    shares = budget.attribute([(p, bad[(p.start, p.end)]) for p in pieces])
+    shares = budget_ledger.attribute([(p, bad[(p.start, p.end)]) for p in pieces])
     assert shares["INC-2"].bad == 1000 + 71_200
     assert shares["INC-3"].bad == 500 + 71_200
     assert shares["INC-2"].bad + shares["INC-3"].bad == sum(bad.values())
@@ -60,9 +60,9 @@ def test_overlapping_incidents_share_the_overlap_once():
 
 
 def test_ledger_outside_any_incident_is_what_no_incident_took():
-    pieces = budget.segments({"A": (at(0), at(20)), "B": (at(10), at(30))})
-    shares = budget.attribute([(p, 100) for p in pieces])
-    account = budget.ledger(
+    pieces = budget_ledger.segments({"A": (at(0), at(20)), "B": (at(10), at(30))})
+    shares = budget_ledger.attribute([(p, 100) for p in pieces])
+    account = budget_ledger.ledger(
         allowance=1000,
         total_bad=400,
         debits=[(key, shares[key].bad) for key in ("A", "B")],
@@ -84,7 +84,7 @@ periods_strategy = st.dictionaries(
 def test_each_bad_event_is_debited_once(periods, rate):
     """Whatever the overlaps: the pieces partition the union of the periods, and the debits
     add up to the bad events of the union (here `rate` bad events a minute)."""
-    pieces = budget.segments(periods)
+    pieces = budget_ledger.segments(periods)
     for a, b in itertools.pairwise(pieces):
         assert a.end <= b.start
     union = budget.merge_intervals(periods.values())
@@ -92,7 +92,7 @@ def test_each_bad_event_is_debited_once(periods, rate):
         (e - s for s, e in union), timedelta(0)
     )
     counted = [(p, Fraction(rate) * budget.seconds(p.end - p.start) / 60) for p in pieces]
-    shares = budget.attribute(counted)
+    shares = budget_ledger.attribute(counted)
     assert sum(s.bad for s in shares.values()) == sum(bad for _, bad in counted)
     for key, share in shares.items():
         start, end = periods[key]
@@ -119,18 +119,20 @@ def minutes_of(ratios: list[float], first: float = 0) -> list[tuple[datetime, in
     ],
 )
 def test_episode_start(ratios, start, expected):
-    found = budget.episode_start(minutes_of(ratios), objective=Fraction(999, 1000), start=at(start))
+    found = budget_ledger.episode_start(
+        minutes_of(ratios), objective=Fraction(999, 1000), start=at(start)
+    )
     assert found == at(expected)
 
 
 def test_episode_start_stops_at_a_missing_minute():
     minutes = minutes_of([0.05, 0.05]) + minutes_of([0.05, 0.05, 0.05], first=3)
-    found = budget.episode_start(minutes, objective=Fraction(999, 1000), start=at(4.2))
+    found = budget_ledger.episode_start(minutes, objective=Fraction(999, 1000), start=at(4.2))
     assert found == at(3)
 
 
 def test_episode_start_without_data_keeps_the_start():
-    assert budget.episode_start([], objective=Fraction(999, 1000), start=at(5)) == at(5)
+    assert budget_ledger.episode_start([], objective=Fraction(999, 1000), start=at(5)) == at(5)
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 import yaml
 
-from slos import budget, promql
+from slos import burn_rates, promql
 from slos.rules import RuleSlo, alerting_problem, rules_yaml
 
 QUERY_PARTS = [
@@ -87,7 +87,7 @@ def test_rules_of_whatever_the_checks_accept_pass_promtool(tmp_path):
                 bad_query=bad,
                 good_query="",
                 total_query=total,
-                windows=budget.default_alert_windows(days),
+                windows=burn_rates.default_alert_windows(days),
                 alerting=alerting,
             )
         )
@@ -145,7 +145,7 @@ def test_random_queries_the_parser_accepts_are_queries_prometheus_accepts(tmp_pa
             bad_query=query,
             good_query="",
             total_query="x_total",
-            windows=budget.default_alert_windows(30),
+            windows=burn_rates.default_alert_windows(30),
         )
         for i, query in enumerate(sorted(accepted))
     ]
@@ -170,7 +170,7 @@ def test_exported_ratios_count_as_keel_does_in_prometheus(tmp_path):
         bad_query='sum by (code) (rate(http_requests_total{code=~"5.."}[{{.window}}]))',
         good_query="",
         total_query="http_requests_total",
-        windows=budget.default_alert_windows(30),
+        windows=burn_rates.default_alert_windows(30),
     )
     (tmp_path / "rules.yml").write_text(rules_yaml([slo]))
     expected = [
