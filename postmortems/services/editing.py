@@ -48,12 +48,7 @@ class FiguresConflict(PostmortemError):
 
 def figures_drawn(postmortem: Postmortem) -> str:
     """The impact figures as a form is drawn with them, to tell a stale save."""
-    values = (
-        postmortem.users_affected,
-        postmortem.failed_requests,
-        postmortem.revenue_impact,
-        postmortem.revenue_currency,
-    )
+    values = postmortem.figures().values()
     return "|".join("" if value is None else str(value) for value in values)
 
 
@@ -164,30 +159,12 @@ def postmortem_set_figures(
         )
     postmortem = locked(postmortem)
     new = (users, failed, revenue, currency or postmortem.revenue_currency)
-    old = (
-        postmortem.users_affected,
-        postmortem.failed_requests,
-        postmortem.revenue_impact,
-        postmortem.revenue_currency,
-    )
-    if new == old:
+    if new == tuple(postmortem.figures().values()):
         return postmortem
     if based_on is not None and based_on != figures_drawn(postmortem):
         raise FiguresConflict(postmortem)
     _start_revision(postmortem, actor, now_or(at))
-    (
-        postmortem.users_affected,
-        postmortem.failed_requests,
-        postmortem.revenue_impact,
-        postmortem.revenue_currency,
-    ) = new
-    postmortem.save(
-        update_fields=[
-            "users_affected",
-            "failed_requests",
-            "revenue_impact",
-            "revenue_currency",
-            "updated_at",
-        ]
-    )
+    for name, value in zip(Postmortem.FIGURE_FIELDS, new, strict=True):
+        setattr(postmortem, name, value)
+    postmortem.save(update_fields=[*Postmortem.FIGURE_FIELDS, "updated_at"])
     return postmortem
