@@ -23,7 +23,7 @@ urlpatterns = [
         "hooks/alertmanager/<str:token>/", alertmanager_webhook, name="alertmanager-webhook-token"
     ),
     path("api/v1/", include("incidents.api.urls")),
-    path("api/v1/", include("postmortems.api")),
+    path("api/v1/", include("postmortems.api.urls")),
     path("api/v1/", include("slos.api.urls")),
     path("slos/", include("slos.urls")),
     path("api/v1/oncall/", include("oncall.api.urls")),

@@ -101,6 +101,9 @@ class Postmortem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # The optional impact figures, edited together.
+    FIGURE_FIELDS = ("users_affected", "failed_requests", "revenue_impact", "revenue_currency")
+
     class Meta:
         db_table = "incidents_postmortem"  # kept from the app it was moved from
         ordering = ["-created_at", "-id"]
@@ -134,6 +137,10 @@ class Postmortem(models.Model):
     @property
     def is_published(self) -> bool:
         return self.status == PostmortemStatus.PUBLISHED
+
+    def figures(self) -> dict[str, Any]:
+        """The impact figures by field name, as stored (None where not given)."""
+        return {name: getattr(self, name) for name in self.FIGURE_FIELDS}
 
 
 class PostmortemSection(models.Model):

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from core.roles import Role, require_role
 from incidents.models import Incident
+from postmortems.budget_facts import incident_budget_facts
 from postmortems.draft import ImpactFact
 from postmortems.models import (
     CLOSED_ACTION_STATUSES,
@@ -35,8 +36,6 @@ def _ratio(value: Any) -> float | None:
 def incident_budget_impacts(*, incident: Incident) -> list[ImpactFact]:
     """The error-budget impact of the incident per SLO of its services, with what remains
     of each window's budget and the burn-down around the incident (empty without impacts)."""
-    from postmortems.budget_facts import incident_budget_facts
-
     impacts: list[ImpactFact] = []
     for facts in incident_budget_facts(incident_id=incident.pk):
         if facts.fraction is None:

@@ -1,4 +1,7 @@
-"""Celery tasks for postmortems: drafts on resolution, PDFs, reminders. Ids in; idempotent."""
+"""Celery tasks for postmortems: drafts on resolution, PDFs, reminders. Ids in; idempotent.
+
+Each task imports its service when it runs: the services queue these tasks, so the import
+at module level would run in a circle."""
 
 import logging
 from datetime import datetime
@@ -8,9 +11,7 @@ from django.db import InterfaceError, OperationalError
 
 from core.actors import Actor
 from incidents.models import Incident
-from postmortems import services as pm_services
 from postmortems.models import Postmortem
-from postmortems.review_mail import postmortem_review_notify
 
 logger = logging.getLogger(__name__)
 
@@ -21,22 +22,26 @@ def draft_postmortem(incident_id: int) -> int | None:
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
         return None
-    return pm_services.postmortem_draft(incident=incident, actor=Actor.system()).pk
+    from postmortems.services.drafts import postmortem_draft
+
+    return postmortem_draft(incident=incident, actor=Actor.system()).pk
 
 
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
 def render_postmortem_pdf(postmortem_id: int, version: int | None = None, paper: str = "a4") -> str:
     """Render the PDF of a version (or the current draft); cached by content hash."""
+    from postmortems.services.documents import postmortem_pdf_render
+
     postmortem = Postmortem.objects.select_related("incident").get(pk=postmortem_id)
-    return pm_services.postmortem_pdf_render(
-        postmortem=postmortem, version=version, paper=paper
-    ).content_hash
+    return postmortem_pdf_render(postmortem=postmortem, version=version, paper=paper).content_hash
 
 
 @shared_task
 def postmortem_reminders() -> dict:
     """Periodic: remind the people behind overdue postmortems and action items."""
-    sent = pm_services.reminders_send()
+    from postmortems.services.reminders import reminders_send
+
+    sent = reminders_send()
     if any(sent.values()):
         logger.info("postmortem reminders: %s", sent)
     return sent
@@ -45,6 +50,8 @@ def postmortem_reminders() -> dict:
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
 def notify_postmortem_reviewers(postmortem_id: int, requested_at: str) -> int:
     """Email the reviewers of one review round (a later round or approval makes it a no-op)."""
+    from postmortems.services.review import postmortem_review_notify
+
     return postmortem_review_notify(
         postmortem_id=postmortem_id, requested_at=datetime.fromisoformat(requested_at)
     )

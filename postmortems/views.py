@@ -31,6 +31,7 @@ from incidents.models import Incident
 from incidents.selectors import incident_find
 from postmortems import blameless, markdown
 from postmortems import services as pm
+from postmortems.lookups import document_filename, document_version_or_404
 from postmortems.models import (
     ActionKind,
     ActionPriority,
@@ -38,7 +39,7 @@ from postmortems.models import (
     Postmortem,
     PostmortemVersion,
 )
-from postmortems.render import document_context, image_hosts, to_markdown
+from postmortems.render import PAPERS, document_context, image_hosts, to_markdown
 from postmortems.sections import SECTION_KEYS, SECTIONS
 from postmortems.selectors import (
     action_item_list,
@@ -250,10 +251,7 @@ def preview(request: HttpRequest, number: int, key: str) -> HttpResponse:
 def _figures_form(postmortem: Any, refused: str = "") -> FiguresForm:
     form = FiguresForm(
         initial={
-            "users_affected": postmortem.users_affected,
-            "failed_requests": postmortem.failed_requests,
-            "revenue_impact": postmortem.revenue_impact,
-            "revenue_currency": postmortem.revenue_currency,
+            **postmortem.figures(),
             "drawn": pm.figures_drawn(postmortem),
         }
     )
@@ -377,21 +375,12 @@ def document(request: HttpRequest, number: int, version: int | None = None) -> H
     return render(request, "postmortems/document.html", context)
 
 
-def _version_arg(request: HttpRequest, postmortem: Postmortem) -> int | None:
-    raw = request.GET.get("version", "")
-    if not raw:
-        return None
-    if not raw.isdigit() or not postmortem.versions.filter(number=int(raw)).exists():
-        raise Http404
-    return int(raw)
-
-
 @login_required
 def download_pdf(request: HttpRequest, number: int) -> HttpResponse:
     postmortem = _postmortem(request, number)
-    version = _version_arg(request, postmortem)
+    version = document_version_or_404(postmortem, request.GET.get("version", ""))
     paper = request.GET.get("paper", "a4")
-    if paper not in ("a4", "letter"):
+    if paper not in PAPERS:
         raise Http404
     cached = pm.postmortem_pdf_request(postmortem=postmortem, version=version, paper=paper)
     if cached is None:
@@ -402,23 +391,19 @@ def download_pdf(request: HttpRequest, number: int) -> HttpResponse:
             status=202,
         )
     response = HttpResponse(bytes(cached.pdf), content_type="application/pdf")
-    suffix = f"v{version}" if version else "draft"
-    response["Content-Disposition"] = (
-        f'attachment; filename="{postmortem.reference}-postmortem-{suffix}.pdf"'
-    )
+    name = document_filename(postmortem, version, "pdf")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 
 @login_required
 def download_markdown(request: HttpRequest, number: int) -> HttpResponse:
     postmortem = _postmortem(request, number)
-    version = _version_arg(request, postmortem)
+    version = document_version_or_404(postmortem, request.GET.get("version", ""))
     text = to_markdown(pm.postmortem_document(postmortem=postmortem, version=version))
     response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-    suffix = f"v{version}" if version else "draft"
-    response["Content-Disposition"] = (
-        f'attachment; filename="{postmortem.reference}-postmortem-{suffix}.md"'
-    )
+    name = document_filename(postmortem, version, "md")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
 

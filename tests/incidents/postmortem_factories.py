@@ -74,8 +74,8 @@ def realistic_incident(integration: Any, responder: Any, *, severity_to: str = "
 def report_large_budget_impact(monkeypatch: Any) -> None:
     """Have the SLO part of Keel report that the incident consumed 32.6% of checkout's
     30-day budget (68 minutes remain): enough to require a P0 action."""
-    from postmortems import services as postmortems
     from postmortems.draft import ImpactFact
+    from postmortems.services import drafts
 
     impact = ImpactFact(
         slo="checkout-availability",
@@ -84,4 +84,4 @@ def report_large_budget_impact(monkeypatch: Any) -> None:
         window="30-day",
         remaining_minutes=68,
     )
-    monkeypatch.setattr(postmortems, "incident_budget_impacts", lambda incident: [impact])
+    monkeypatch.setattr(drafts, "incident_budget_impacts", lambda incident: [impact])

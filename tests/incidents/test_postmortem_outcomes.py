@@ -54,7 +54,7 @@ def test_requesting_a_review_emails_the_reviewer_with_the_link(
 def test_a_later_round_or_an_approval_sends_no_stale_reminder(
     django_capture_on_commit_callbacks, integration, responder, reviewer
 ):
-    from postmortems.review_mail import postmortem_review_notify
+    from postmortems.services import postmortem_review_notify
 
     story = realistic_incident(integration, responder)
     postmortem = pm.postmortem_draft(incident=story.incident, actor=Actor.of(responder))

@@ -1,17 +1,11 @@
-"""REST API for postmortems, their review, versions, documents, and action items."""
+"""REST API views for postmortems, their review, versions, documents, and action items."""
 
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.http import Http404, HttpResponse
-from django.urls import path
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import (
-    OpenApiParameter,
-    OpenApiResponse,
-    extend_schema,
-    extend_schema_field,
-)
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -19,220 +13,44 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder, IsViewer
-from catalog.models import Team
-from config.routers import Router
 from core.actors import Actor
-from core.bounds import COUNT_MAX
-from core.serializer_fields import column_integer
 from incidents import selectors
-from incidents.api.serializers import UsernameField
 from incidents.models import Incident
 from postmortems import blameless
 from postmortems import services as pm
+from postmortems.api.serializers import (
+    ActionItemCreateSerializer,
+    ActionItemSerializer,
+    FiguresSerializer,
+    LanguageCheckSerializer,
+    MessageSerializer,
+    PostmortemListSerializer,
+    PostmortemSerializer,
+    RequestReviewSerializer,
+    ReviewSerializer,
+    SectionConflictSerializer,
+    SectionEditSerializer,
+    SectionSerializer,
+    SuggestionSerializer,
+    TemplateSerializer,
+    VersionSerializer,
+    VersionSummarySerializer,
+)
+from postmortems.lookups import document_filename, document_version_or_404
 from postmortems.models import (
     ActionItem,
     ActionPriority,
     ActionStatus,
     Postmortem,
-    PostmortemSection,
     PostmortemVersion,
 )
-from postmortems.sections import SECTION_KEYS, SECTION_TITLES
+from postmortems.render import PAPERS, to_markdown
 from postmortems.selectors import (
     action_item_list,
     postmortem_for_incident,
     postmortem_list,
     postmortem_version_get,
 )
-
-# --- serializers ------------------------------------------------------------------------
-
-
-class MessageSerializer(serializers.Serializer):
-    message = serializers.CharField()
-
-
-class SectionSerializer(serializers.Serializer):
-    key = serializers.CharField()
-    title = serializers.SerializerMethodField()
-    body = serializers.CharField()
-    revision = serializers.IntegerField()
-    updated_by = serializers.SerializerMethodField()
-    updated_at = serializers.DateTimeField()
-
-    def get_title(self, obj: Any) -> str:
-        return SECTION_TITLES[obj.key]
-
-    def get_updated_by(self, obj: Any) -> str | None:
-        return obj.updated_by.get_username() if obj.updated_by else None
-
-
-class ReviewerSerializer(serializers.Serializer):
-    username = serializers.CharField(source="user.username")
-    requested_at = serializers.DateTimeField()
-    approved_at = serializers.DateTimeField(allow_null=True)
-    comment = serializers.CharField()
-
-
-class VersionSummarySerializer(serializers.ModelSerializer):
-    class Meta:
-        model = PostmortemVersion
-        fields = ["number", "published_at", "published_by_name", "content_hash"]
-        read_only_fields = fields
-
-
-class VersionSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = PostmortemVersion
-        fields = ["number", "published_at", "published_by_name", "content_hash", "snapshot"]
-        read_only_fields = fields
-
-
-class PostmortemListSerializer(serializers.ModelSerializer):
-    incident = serializers.IntegerField(source="incident.number")
-    title = serializers.CharField(source="incident.title")
-    severity = serializers.CharField(source="incident.severity")
-
-    class Meta:
-        model = Postmortem
-        fields = [
-            "incident",
-            "title",
-            "severity",
-            "status",
-            "required",
-            "requires_p0_action",
-            "due_at",
-            "published_version",
-            "published_at",
-            "updated_at",
-        ]
-        read_only_fields = fields
-
-
-class PostmortemSerializer(PostmortemListSerializer):
-    authors = serializers.ListField(
-        child=serializers.CharField(), source="author_names", read_only=True
-    )
-    sections = serializers.SerializerMethodField()
-    reviewers = ReviewerSerializer(many=True, read_only=True)
-    versions = VersionSummarySerializer(many=True, read_only=True)
-    publish_blockers = serializers.SerializerMethodField()
-
-    class Meta(PostmortemListSerializer.Meta):
-        fields = [
-            *PostmortemListSerializer.Meta.fields,
-            "authors",
-            "facts",
-            "facts_refreshed_at",
-            "users_affected",
-            "failed_requests",
-            "revenue_impact",
-            "revenue_currency",
-            "sections",
-            "reviewers",
-            "versions",
-            "publish_blockers",
-        ]
-        read_only_fields = fields
-
-    @extend_schema_field(SectionSerializer(many=True))
-    def get_sections(self, obj: Postmortem) -> list[dict[str, Any]]:
-        by_key = {s.key: s for s in obj.sections.all()}
-        return [SectionSerializer(by_key[k]).data for k in SECTION_KEYS if k in by_key]
-
-    def get_publish_blockers(self, obj: Postmortem) -> list[str]:
-        return pm.publish_blockers(obj) if obj.status == "in_review" else []
-
-
-class SectionEditSerializer(serializers.Serializer):
-    body = serializers.CharField(allow_blank=True, max_length=100_000, trim_whitespace=False)
-    base_revision = column_integer(
-        PostmortemSection,
-        "revision",
-        help_text="The revision the edit started from (from the last read).",
-    )
-
-
-class SectionConflictSerializer(serializers.Serializer):
-    message = serializers.CharField()
-    section = SectionSerializer()
-
-
-class FiguresSerializer(serializers.Serializer):
-    users_affected = serializers.IntegerField(
-        min_value=0, max_value=COUNT_MAX, allow_null=True, required=False
-    )
-    failed_requests = serializers.IntegerField(
-        min_value=0, max_value=COUNT_MAX, allow_null=True, required=False
-    )
-    revenue_impact = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=0, allow_null=True, required=False
-    )
-    revenue_currency = serializers.CharField(max_length=3, required=False, allow_blank=True)
-
-
-class RequestReviewSerializer(serializers.Serializer):
-    reviewers = serializers.ListField(child=UsernameField(), min_length=1, max_length=20)
-
-
-class ReviewSerializer(serializers.Serializer):
-    approve = serializers.BooleanField()
-    comment = serializers.CharField(required=False, allow_blank=True, max_length=5000)
-
-
-class LanguageCheckSerializer(serializers.Serializer):
-    text = serializers.CharField(allow_blank=True, max_length=100_000, trim_whitespace=False)
-
-
-class SuggestionSerializer(serializers.Serializer):
-    start = serializers.IntegerField()
-    end = serializers.IntegerField()
-    phrase = serializers.CharField()
-    reason = serializers.CharField()
-    instead = serializers.CharField()
-
-
-class TemplateSerializer(serializers.Serializer):
-    sections = serializers.DictField(child=serializers.CharField(allow_blank=True))
-
-
-class ActionItemSerializer(serializers.ModelSerializer):
-    incident = serializers.IntegerField(source="incident.number", read_only=True)
-    owner = UsernameField(required=False, allow_null=True)
-    team = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
-    )
-
-    class Meta:
-        model = ActionItem
-        fields = [
-            "id",
-            "incident",
-            "title",
-            "description",
-            "owner",
-            "team",
-            "due_on",
-            "priority",
-            "kind",
-            "status",
-            "tracker_url",
-            "completed_at",
-            "created_at",
-            "updated_at",
-        ]
-        read_only_fields = ["id", "incident", "completed_at", "created_at", "updated_at"]
-
-
-class ActionItemCreateSerializer(ActionItemSerializer):
-    incident_number = column_integer(Incident, "number", write_only=True, min_value=1)
-
-    class Meta(ActionItemSerializer.Meta):
-        fields = [*ActionItemSerializer.Meta.fields, "incident_number"]
-
-
-# --- views ------------------------------------------------------------------------------
 
 
 def _valid(serializer_class: type[Serializer], request: Request, **kw: Any) -> dict[str, Any]:
@@ -311,13 +129,8 @@ class FiguresView(_PostmortemView):
         """Impact figures: users affected, failed requests, revenue impact."""
         data = _valid(FiguresSerializer, request)
         postmortem = _postmortem(request.user, number)
-        current = {
-            "users_affected": postmortem.users_affected,
-            "failed_requests": postmortem.failed_requests,
-            "revenue_impact": postmortem.revenue_impact,
-            "revenue_currency": postmortem.revenue_currency,
-        }
-        pm.postmortem_set_figures(postmortem=postmortem, actor=self.actor, **{**current, **data})
+        figures = {**postmortem.figures(), **data}
+        pm.postmortem_set_figures(postmortem=postmortem, actor=self.actor, **figures)
         return self.detail(number)
 
 
@@ -376,21 +189,11 @@ DOCUMENT_PARAMETERS = [
 
 
 def _document_args(request: Request, postmortem: Postmortem) -> dict[str, Any]:
-    raw = request.query_params.get("version", "")
-    version = None
-    if raw:
-        if not raw.isdigit() or not postmortem.versions.filter(number=int(raw)).exists():
-            raise Http404
-        version = int(raw)
+    version = document_version_or_404(postmortem, request.query_params.get("version", ""))
     paper = request.query_params.get("paper", "a4")
-    if paper not in ("a4", "letter"):
+    if paper not in PAPERS:
         raise serializers.ValidationError({"paper": ["Paper is a4 or letter."]})
     return {"version": version, "paper": paper}
-
-
-def _filename(postmortem: Postmortem, version: int | None, ext: str) -> str:
-    suffix = f"-v{version}" if version else "-draft"
-    return f"{postmortem.reference}-postmortem{suffix}.{ext}"
 
 
 class PdfView(_PostmortemView):
@@ -415,7 +218,7 @@ class PdfView(_PostmortemView):
                 headers={"Retry-After": "3"},
             )
         response = HttpResponse(bytes(cached.pdf), content_type="application/pdf")
-        name = _filename(postmortem, args["version"], "pdf")
+        name = document_filename(postmortem, args["version"], "pdf")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["ETag"] = f'"{cached.content_hash}"'
         return response
@@ -427,13 +230,11 @@ class MarkdownView(_PostmortemView):
         responses={(200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR)},
     )
     def get(self, request: Request, number: int) -> HttpResponse:
-        from postmortems.render import to_markdown
-
         postmortem = _postmortem(request.user, number)
         args = _document_args(request, postmortem)
         text = to_markdown(pm.postmortem_document(postmortem=postmortem, version=args["version"]))
         response = HttpResponse(text, content_type="text/markdown; charset=utf-8")
-        name = _filename(postmortem, args["version"], "md")
+        name = document_filename(postmortem, args["version"], "md")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
 
@@ -540,25 +341,3 @@ class ActionItemViewSet(
 
     def perform_destroy(self, instance: ActionItem) -> None:
         pm.action_item_delete(item=instance, actor=Actor.of(self.request.user))
-
-
-router = Router()
-router.register("action-items", ActionItemViewSet, basename="action-item")
-
-_pm = "incidents/<int:number>/postmortem/"
-urlpatterns = [
-    path("postmortems/", PostmortemListView.as_view(), name="postmortem-list"),
-    path("postmortems/check-language/", LanguageCheckView.as_view(), name="postmortem-language"),
-    path("postmortem-template/", TemplateView.as_view(), name="postmortem-template"),
-    path(_pm, PostmortemView.as_view(), name="postmortem"),
-    path(_pm + "sections/<str:key>/", SectionView.as_view(), name="postmortem-section"),
-    path(_pm + "figures/", FiguresView.as_view(), name="postmortem-figures"),
-    path(_pm + "request-review/", RequestReviewView.as_view(), name="postmortem-request-review"),
-    path(_pm + "review/", ReviewView.as_view(), name="postmortem-review"),
-    path(_pm + "publish/", PublishView.as_view(), name="postmortem-publish"),
-    path(_pm + "versions/", VersionListView.as_view(), name="postmortem-versions"),
-    path(_pm + "versions/<int:version>/", VersionView.as_view(), name="postmortem-version"),
-    path(_pm + "pdf/", PdfView.as_view(), name="postmortem-pdf"),
-    path(_pm + "markdown/", MarkdownView.as_view(), name="postmortem-markdown"),
-    *router.urls,
-]

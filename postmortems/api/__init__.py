@@ -1,0 +1,1 @@
+"""The postmortem REST API: serializers, views, and the routes config/urls.py includes."""
