@@ -15,6 +15,7 @@ from django.db.models import (
     Value,
 )
 from django.db.models.functions import Coalesce
+from django.http import Http404
 
 from core.roles import Role, require_role
 
@@ -44,10 +45,24 @@ def incident_list(*, user: Any) -> QuerySet[Incident]:
     )
 
 
+class IncidentNotFound(Incident.DoesNotExist, Http404):
+    """No incident of that number: every face answers it as a 404 saying which."""
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"No incident INC-{number}.")
+
+
+def _one(queryset: QuerySet[Incident], number: int) -> Incident:
+    try:
+        return queryset.get(number=number)
+    except Incident.DoesNotExist:
+        raise IncidentNotFound(number) from None
+
+
 def incident_find(*, user: Any, number: int) -> Incident:
     """One incident by number, without its related rows (for changes)."""
     require_role(user, Role.VIEWER)
-    return Incident.objects.get(number=number)
+    return _one(Incident.objects.all(), number)
 
 
 def _with_version(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
@@ -70,11 +85,11 @@ def incident_get(*, user: Any, number: int) -> Incident:
     an incident may hold 100,000 of each; read them a page at a time with
     `incident_alerts` and `incident_timeline_window`."""
     require_role(user, Role.VIEWER)
-    incident = (
+    incident = _one(
         _with_version(Incident.objects.all())
         .select_related("commander", "acknowledged_by", "integration", "previous")
-        .prefetch_related("services", "responders")
-        .get(number=number)
+        .prefetch_related("services", "responders"),
+        number,
     )
     counts = incident_alert_counts(incident=incident)
     incident.alert_counts = counts  # type: ignore[attr-defined]
@@ -180,11 +195,11 @@ def incident_head(*, user: Any, number: int) -> Incident:
     """One incident with what its room's header shows (people and services), without its
     alerts and timeline."""
     require_role(user, Role.VIEWER)
-    return (
+    return _one(
         _with_version(Incident.objects.all())
         .select_related("commander", "acknowledged_by", "integration", "previous")
-        .prefetch_related("services", "responders")
-        .get(number=number)
+        .prefetch_related("services", "responders"),
+        number,
     )
 
 

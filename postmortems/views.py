@@ -110,10 +110,7 @@ class BoardFilterForm(forms.Form):
 
 
 def _incident(request: HttpRequest, number: int) -> Incident:
-    try:
-        return incident_find(user=request.user, number=number)
-    except Incident.DoesNotExist:
-        raise Http404(f"No incident INC-{number}.") from None
+    return incident_find(user=request.user, number=number)  # a missing one is a 404
 
 
 def _postmortem(request: HttpRequest, number: int) -> Postmortem:

@@ -88,12 +88,9 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
 
     def get_object(self) -> Incident:
         """The incident alone, for actions (the full detail is read for the response)."""
-        try:
-            incident = selectors.incident_find(
-                user=self.request.user, number=_number(self.kwargs["number"])
-            )
-        except Incident.DoesNotExist:
-            raise Http404 from None
+        incident = selectors.incident_find(
+            user=self.request.user, number=_number(self.kwargs["number"])
+        )
         self.check_object_permissions(self.request, incident)
         return incident
 

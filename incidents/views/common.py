@@ -15,10 +15,7 @@ from ..selectors import incident_find
 
 
 def find_incident(user: Any, number: int) -> Incident:
-    try:
-        return incident_find(user=user, number=number)
-    except Incident.DoesNotExist:
-        raise Http404(f"No incident INC-{number}.") from None
+    return incident_find(user=user, number=number)  # a missing one is a 404 saying which
 
 
 def attach_error(form: forms.Form, error: KeelError, default_field: str | None = None) -> None:

@@ -60,10 +60,7 @@ def _valid(serializer_class: type[Serializer], request: Request, **kw: Any) -> d
 
 
 def _incident(user: Any, number: int) -> Incident:
-    try:
-        return selectors.incident_find(user=user, number=number)
-    except Incident.DoesNotExist:
-        raise Http404 from None
+    return selectors.incident_find(user=user, number=number)  # a missing one is a 404
 
 
 def _postmortem(user: Any, number: int) -> Postmortem:

@@ -406,12 +406,19 @@ def test_detail_by_number_or_reference_with_alerts_and_timeline(viewer_api, inte
 
 
 @pytest.mark.parametrize(
-    "path", ["999999/", "INC-999999/", "0/", "INC-x/", "99999999999999999999/"]
+    ("path", "message"),
+    [
+        ("999999/", "No incident INC-999999."),
+        ("INC-999999/", "No incident INC-999999."),
+        ("0/", "No incident INC-0."),
+        ("INC-x/", "Not found."),
+        ("99999999999999999999/", "No incident INC-99999999999999999999."),
+    ],
 )
-def test_unknown_incident_is_404_json(viewer_api, incident, path):
+def test_unknown_incident_is_404_json(viewer_api, incident, path, message):
     response = viewer_api.get(f"{INCIDENTS}{path}")
     assert response.status_code == 404
-    assert response.json() == {"message": "Not found."}
+    assert response.json() == {"message": message}
 
 
 def test_action_on_unknown_incident_is_404_json(responder_api, incident):
