@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from slos.services import slo_evaluate
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 
 @pytest.fixture
