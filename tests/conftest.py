@@ -1,19 +1,20 @@
-"""Shared fixtures: users by role, API clients, an integration with its token, and a live
-server with a Chromium tab for the browser tests."""
+"""Shared fixtures: users by role, API clients, a service and an integration with its token,
+a team of three, and a live server with a Chromium tab for the browser tests."""
 
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from accounts.services import api_token_create
+from catalog.models import Team
 from core.actors import Actor
 from incidents.services import integration_create
+from oncall.services import team_create
 from tests.browser.live import CHROMIUM, save_screenshot
-from tests.incidents.factories import ServiceFactory, UserFactory
+from tests.factories import ServiceFactory, person
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -49,26 +50,19 @@ def _isolated_cache():
         caches[alias].clear()
 
 
-def _user(username: str, role: str) -> Any:
-    user: Any = UserFactory(username=username)
-    # get_or_create: a transactional test's flush removes the groups the migration made.
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
 @pytest.fixture
 def admin_user(db):
-    return _user("ada", "admin")
+    return person("ada", "admin")
 
 
 @pytest.fixture
 def responder(db):
-    return _user("rita", "responder")
+    return person("rita", "responder")
 
 
 @pytest.fixture
 def viewer(db):
-    return _user("vic", "viewer")
+    return person("vic", "viewer")
 
 
 def _client(user) -> APIClient:
@@ -107,6 +101,33 @@ def integration_and_token(db, checkout):
 @pytest.fixture
 def integration(integration_and_token):
     return integration_and_token[0]
+
+
+@pytest.fixture
+def ann(db):
+    return person("ann")
+
+
+@pytest.fixture
+def bob(db):
+    return person("bob")
+
+
+@pytest.fixture
+def cat(db):
+    return person("cat")
+
+
+@pytest.fixture
+def team(ann, bob, cat) -> Team:
+    """Payments (Berlin), its members ann, bob and cat."""
+    return team_create(
+        user=None,
+        name="Payments",
+        slug="payments",
+        time_zone="Europe/Berlin",
+        members=[ann, bob, cat],
+    )
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -38,8 +38,7 @@ from postmortems import services as pm
 from postmortems.sections import SECTION_KEYS
 from slos.services import correction_create, gate_bypass_create
 from tests import html_fuzz
-from tests.incidents.postmortem_factories import realistic_incident
-from tests.slos.factories import SLOFactory
+from tests.factories import SLOFactory, realistic_incident
 
 pytestmark = pytest.mark.django_db
 

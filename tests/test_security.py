@@ -350,7 +350,7 @@ def test_no_template_needs_inline_script_or_style():
 def test_postmortem_pages_show_remote_images_as_links(integration, responder):
     from core.actors import Actor
     from postmortems import services as pm
-    from tests.incidents.postmortem_factories import realistic_incident
+    from tests.factories import realistic_incident
 
     story = realistic_incident(integration, responder)
     pm.postmortem_draft(incident=story.incident, actor=Actor.of(responder))

@@ -5,7 +5,7 @@ import pytest
 
 from accounts.models import Profile
 from tests.browser.live import save_screenshot
-from tests.incidents.factories import UserFactory
+from tests.factories import UserFactory
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -19,8 +19,8 @@ from incidents.services import incident_declare
 from oncall.models import Handoff
 from oncall.services import layer_create, schedule_create, team_create
 from slos.services import slo_evaluate
-from tests.oncall.conftest import ANCHOR, person
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, person, push_minutes
+from tests.oncall.conftest import ANCHOR
 
 
 def token_for(user: Any) -> str:

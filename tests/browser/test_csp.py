@@ -10,7 +10,7 @@ from django.contrib.auth.models import Group
 from core.actors import Actor
 from postmortems import services as pm
 from tests.browser.test_incident_flow import _sign_in
-from tests.incidents.postmortem_factories import realistic_incident
+from tests.factories import realistic_incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -241,7 +241,7 @@ def _seed_every_page(admin_user, token: str, base_url: str) -> Incident:
     from catalog.models import Team
     from core.actors import Actor
     from incidents.services import incident_acknowledge, incident_resolve
-    from tests.slos.factories import SLOFactory
+    from tests.factories import SLOFactory
 
     team = Team.objects.create(name="Payments", slug="payments")
     team.members.add(admin_user)

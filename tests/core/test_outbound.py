@@ -9,7 +9,7 @@ import pytest
 from core import outbound
 from core.outbound import OutboundFailed, OutboundRefused, post_json
 from core.outbound_policy import Allowlist
-from tests.oncall.catcher import webhook_catcher
+from tests.catcher import webhook_catcher
 
 LOOPBACK = Allowlist.parse(["127.0.0.1/32"])
 PAYLOAD = {"text": "INC-1 needs someone", "acknowledge_url": "https://keel.example/ack/x"}

@@ -15,8 +15,8 @@ from core.actors import Actor
 from incidents import services
 from incidents.choices import EntryKind, Kind, Severity, Status
 from incidents.models import Alert, Delivery, Incident, Integration, TimelineEntry
+from tests.factories import ResponderFactory, ServiceFactory, UserFactory
 from tests.incidents import payloads
-from tests.incidents.factories import ResponderFactory, ServiceFactory, UserFactory
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 INCIDENTS = "/api/v1/incidents/"

@@ -16,10 +16,9 @@ from incidents.services import (
     delivery_process,
     delivery_receive,
     incident_resolve,
-    integration_create,
 )
+from tests.factories import ServiceFactory, make_integration
 from tests.incidents import payloads
-from tests.incidents.factories import ServiceFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -63,11 +62,6 @@ def two_firing() -> list[dict[str, Any]]:
 
 def entry_kinds(incident: Incident) -> list[str]:
     return list(incident.timeline.order_by("at", "id").values_list("kind", flat=True))
-
-
-def make_integration(name: str, **kwargs: Any):
-    integration, _ = integration_create(actor=Actor.system(), name=name, **kwargs)
-    return integration
 
 
 # --- Opening ----------------------------------------------------------------------------

@@ -13,8 +13,8 @@ from incidents import services
 from incidents.choices import EntryKind, Kind, Severity, Status
 from incidents.models import Delivery, Incident, TimelineEntry
 from incidents.selectors import incident_metrics
+from tests.factories import ResponderFactory, ServiceFactory, UserFactory
 from tests.incidents import payloads
-from tests.incidents.factories import ResponderFactory, ServiceFactory, UserFactory
 
 T0 = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

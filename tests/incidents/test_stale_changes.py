@@ -15,8 +15,8 @@ from incidents import services
 from incidents.choices import EntryKind, Severity, Status
 from incidents.models import Incident
 from incidents.services import delivery_process, delivery_receive
+from tests.factories import ResponderFactory
 from tests.incidents import payloads
-from tests.incidents.factories import ResponderFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -16,7 +16,7 @@ from incidents.services import (
     incident_reopen,
     incident_resolve,
 )
-from tests.incidents.factories import ServiceFactory, UserFactory
+from tests.factories import ServiceFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -14,7 +14,7 @@ from incidents.services import (
     incident_declare,
     incident_set_severity,
 )
-from tests.incidents.factories import ResponderFactory
+from tests.factories import ResponderFactory
 
 pytestmark = pytest.mark.django_db
 

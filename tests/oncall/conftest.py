@@ -1,10 +1,9 @@
-"""On-call fixtures: a team with a weekly rotation, an escalation policy, a service."""
+"""On-call fixtures: the team's weekly rotation, an escalation policy, a service it owns."""
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.contrib.auth.models import Group
 
 from oncall.choices import TargetKind
 from oncall.services import (
@@ -13,44 +12,11 @@ from oncall.services import (
     layer_create,
     policy_create,
     schedule_create,
-    team_create,
 )
-from tests.incidents.factories import ServiceFactory, UserFactory
+from tests.factories import ServiceFactory
 
 # A Monday 09:00 in Berlin, long enough ago that every test's "now" is inside the rotation.
 ANCHOR = datetime(2026, 1, 5, 8, tzinfo=UTC)
-
-
-def person(username: str, role: str = "responder") -> Any:
-    user: Any = UserFactory(username=username)
-    user.groups.add(Group.objects.get_or_create(name=role)[0])
-    return user
-
-
-@pytest.fixture
-def ann(db):
-    return person("ann")
-
-
-@pytest.fixture
-def bob(db):
-    return person("bob")
-
-
-@pytest.fixture
-def cat(db):
-    return person("cat")
-
-
-@pytest.fixture
-def team(ann, bob, cat):
-    return team_create(
-        user=None,
-        name="Payments",
-        slug="payments",
-        time_zone="Europe/Berlin",
-        members=[ann, bob, cat],
-    )
 
 
 @pytest.fixture

@@ -218,7 +218,7 @@ def test_the_admin_form_explains_an_out_of_range_layer(new_york):
 
 
 def test_the_django_admin_refuses_an_override_until_year_9999(new_york, ann):
-    from tests.incidents.factories import UserFactory
+    from tests.factories import UserFactory
 
     root = UserFactory(username="root", is_staff=True, is_superuser=True)
     client = logged_in(root)

@@ -14,9 +14,10 @@ from oncall.choices import EscalationState, TargetKind
 from oncall.models import Escalation, Layer, Page
 from oncall.services import StepSpec, TargetSpec, policy_update, team_update
 from oncall.tasks import escalation_begin
+from tests.factories import person
 from tests.incidents import payloads
 
-from .conftest import on_call_now, person
+from .conftest import on_call_now
 from .failsafe import FAILURE, add_broken_layer
 
 

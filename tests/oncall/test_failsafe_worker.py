@@ -10,9 +10,9 @@ from incidents.models import Incident
 from oncall.models import Layer, Page
 from oncall.services import team_update
 from tests.celery_worker import needs_redis, wait_for
+from tests.factories import person
 from tests.incidents import payloads
 
-from .conftest import person
 from .failsafe import add_broken_layer
 
 pytestmark = needs_redis

@@ -10,8 +10,8 @@ from core.errors import KeelError
 from oncall.choices import Channel, PageStatus
 from oncall.models import ContactMethod, HandoffReminder, Page
 from oncall.services import contact_method_create, handoff_send_reminder
+from tests.catcher import webhook_catcher
 
-from .catcher import webhook_catcher
 from .test_api import client_for
 from .test_paging import declare
 from .test_teams_and_hours import prepared_handoff

@@ -16,8 +16,8 @@ from oncall.services import StepSpec, TargetSpec, contact_method_create, page_de
 from oncall.services.escalation import escalations_overdue
 from oncall.services.paging import acknowledge_url
 from oncall.tasks import escalation_step
+from tests.catcher import webhook_catcher
 
-from .catcher import webhook_catcher
 from .conftest import on_call_now
 
 

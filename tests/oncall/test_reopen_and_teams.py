@@ -27,9 +27,9 @@ from oncall.services import (
 )
 from oncall.services.paging import acknowledge_url
 from oncall.tasks import escalation_restart
-from tests.incidents.factories import ServiceFactory
+from tests.factories import ServiceFactory, person
 
-from .conftest import ANCHOR, on_call_now, person
+from .conftest import ANCHOR, on_call_now
 from .test_paging import declare, run_overdue
 
 

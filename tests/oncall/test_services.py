@@ -20,8 +20,9 @@ from oncall.services import (
     policy_create,
     schedule_create,
 )
+from tests.factories import person
 
-from .conftest import ANCHOR, on_call_now, person, week_of
+from .conftest import ANCHOR, on_call_now, week_of
 
 
 def test_the_weekly_rotation_alternates_and_an_override_takes_over(schedule, ann, bob, cat):

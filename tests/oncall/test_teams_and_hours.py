@@ -24,8 +24,8 @@ from oncall.services import (
     handoffs_prepare,
     team_update,
 )
+from tests.catcher import webhook_catcher
 
-from .catcher import webhook_catcher
 from .test_handoffs_ical import next_boundary
 
 

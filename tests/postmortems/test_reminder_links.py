@@ -8,7 +8,7 @@ from django.test import Client
 
 from core.actors import Actor
 from postmortems import services as pm
-from tests.incidents.postmortem_factories import RESOLVED, realistic_incident
+from tests.factories import RESOLVED, realistic_incident
 
 pytestmark = pytest.mark.django_db
 

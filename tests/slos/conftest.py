@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from accounts.services import api_token_create
 from slos.services import slo_evaluate
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from catalog.models import Service
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 
 def allow(service: Service, settings) -> None:

@@ -6,7 +6,7 @@ import pytest
 from django.utils import timezone
 
 from slos.models import SLO, GateBypass, SliBucket
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

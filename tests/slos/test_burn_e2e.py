@@ -25,8 +25,8 @@ from incidents.services import integration_create
 from slos.models import IncidentImpact, SloStatus
 from slos.prometheus import PrometheusClient, PrometheusError
 from slos.services import slo_evaluate
+from tests.factories import SLOFactory
 from tests.incidents.test_alertmanager_e2e import ALERTMANAGER, _free_port, _http
-from tests.slos.factories import SLOFactory
 
 pytestmark = [
     pytest.mark.e2e,

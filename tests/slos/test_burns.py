@@ -14,8 +14,8 @@ from incidents.models import Alert, Incident, TimelineEntry
 from incidents.services import incident_resolve, integration_create
 from slos.models import SloStatus
 from slos.services import slo_evaluate
+from tests.factories import SLOFactory, push_minutes
 from tests.incidents import payloads
-from tests.slos.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from catalog.models import Service, Team
 from slos.models import SLO
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

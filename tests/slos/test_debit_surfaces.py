@@ -18,7 +18,7 @@ from postmortems.render import render_html
 from slos.models import IncidentImpact
 from slos.services import slo_evaluate
 from slos.services.impact import incident_impacts_update
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

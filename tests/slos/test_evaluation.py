@@ -12,7 +12,7 @@ from core.actors import Actor
 from slos.models import SloStatus
 from slos.services import correction_create, slo_figures, slos_evaluate_all
 from slos.services.evaluation import dec
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

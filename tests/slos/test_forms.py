@@ -12,8 +12,7 @@ from core.actors import Actor
 from slos.errors import SloError
 from slos.models import SLO, Correction, GateBypass
 from slos.services import gate_bypass_create, gate_bypass_revoke, gate_check
-from tests.incidents.factories import ServiceFactory
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import ServiceFactory, SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.actors import Actor
 from slos.models import GateBypass
 from slos.services import gate_bypass_create, gate_check
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

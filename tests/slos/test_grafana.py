@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 
 from slos.grafana import DATASOURCE_INPUT, SCHEMA_VERSION, dashboard_uid, panel_queries
 from slos.rule_names import KEEL, SCHEMES
-from tests.slos.factories import SLOFactory
+from tests.factories import SLOFactory
 
 pytestmark = pytest.mark.django_db
 

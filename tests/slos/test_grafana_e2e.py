@@ -18,8 +18,8 @@ import pytest
 from django.core.management import call_command
 
 from slos.grafana import panel_queries
+from tests.factories import SLOFactory
 from tests.incidents.test_alertmanager_e2e import _free_port
-from tests.slos.factories import SLOFactory
 from tests.slos.test_burn_e2e import _start
 
 pytestmark = [

@@ -19,7 +19,7 @@ from incidents.services import incident_declare, incident_resolve
 from slos.models import IncidentImpact
 from slos.prometheus import PrometheusClient, PrometheusError
 from slos.services import gate_check, slo_figures
-from tests.slos.factories import SLOFactory
+from tests.factories import SLOFactory
 
 pytestmark = pytest.mark.skipif(
     shutil.which("prometheus") is None, reason="the prometheus binary is not installed"

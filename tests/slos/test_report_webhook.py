@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from slos.models import WeeklyReport
 from slos.report import weekly_report_send, weekly_report_send_if_due
-from tests.oncall.catcher import webhook_catcher
+from tests.catcher import webhook_catcher
 
 pytestmark = pytest.mark.django_db
 

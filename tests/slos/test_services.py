@@ -20,7 +20,7 @@ from slos.services import (
     slo_evaluate,
     slo_figures,
 )
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

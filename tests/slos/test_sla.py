@@ -11,7 +11,7 @@ from django.utils import timezone
 from catalog.models import Team
 from slos import budget
 from slos.sla import sla_months, sla_zone
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db
 

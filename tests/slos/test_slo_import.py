@@ -19,7 +19,7 @@ from catalog.models import Service, Team
 from core.actors import Actor
 from slos.models import SLO
 from slos.services import slo_update
-from tests.slos.factories import SLOFactory
+from tests.factories import SLOFactory
 from tests.slos.test_forms import SLO_POST, _client
 from tests.slos.test_slo_rules import FRAGMENTS
 

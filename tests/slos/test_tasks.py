@@ -9,7 +9,7 @@ from django.utils import timezone
 from slos.models import SloStatus
 from slos.tasks import evaluate_all
 from tests.celery_worker import needs_redis, running_worker, wait_for
-from tests.slos.factories import SLOFactory, push_minutes
+from tests.factories import SLOFactory, push_minutes
 
 pytestmark = needs_redis
 

@@ -14,7 +14,7 @@ from incidents.services import incident_declare
 from slos.models import WeeklyReport
 from slos.report import weekly_report_send, weekly_report_send_if_due
 from slos.services import slo_evaluate
-from tests.slos.factories import SLOFactory
+from tests.factories import SLOFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -3,7 +3,7 @@
 import pytest
 
 from postmortems.models import Postmortem
-from tests.incidents.postmortem_factories import realistic_incident
+from tests.factories import realistic_incident
 
 pytestmark = pytest.mark.django_db
 

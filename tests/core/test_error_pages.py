@@ -63,7 +63,7 @@ def test_an_expired_form_is_a_page_and_changes_nothing(responder):
     assert not Incident.objects.exists()
 
 
-@pytest.mark.urls("tests.error_urls")
+@pytest.mark.urls("tests.core.error_urls")
 def test_a_server_error_is_a_page_for_a_browser_and_json_for_the_api(viewer):
     browser = Client(raise_request_exception=False)
     browser.force_login(viewer)

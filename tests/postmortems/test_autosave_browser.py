@@ -6,8 +6,8 @@ import pytest
 
 from postmortems.models import Postmortem
 from tests.browser.live import save_screenshot
-from tests.incidents.postmortem_factories import realistic_incident
-from tests.incidents.test_postmortem_browser import _signed_in
+from tests.factories import realistic_incident
+from tests.postmortems.test_browser import _signed_in
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -14,9 +14,9 @@ from incidents.models import TimelineEntry
 from incidents.services import incident_declare, incident_resolve
 from postmortems import services as pm
 from postmortems.models import ActionItem, Postmortem, PostmortemVersion
-from tests.incidents.factories import UserFactory
-from tests.incidents.postmortem_factories import (
+from tests.factories import (
     RESOLVED,
+    UserFactory,
     realistic_incident,
     report_large_budget_impact,
 )

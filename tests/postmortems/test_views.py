@@ -8,8 +8,7 @@ from django.test import Client
 from core.actors import Actor
 from postmortems import services as pm
 from postmortems.models import ActionItem, Postmortem
-from tests.incidents.factories import UserFactory
-from tests.incidents.postmortem_factories import realistic_incident
+from tests.factories import UserFactory, realistic_incident
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from core.actors import Actor
 from postmortems import services as pm
 from postmortems.render import render_html
-from tests.slos.factories import SLOFactory, push_history, resolved_incident
+from tests.factories import SLOFactory, push_history, resolved_incident
 
 pytestmark = pytest.mark.django_db
 

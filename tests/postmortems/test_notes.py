@@ -12,7 +12,7 @@ from incidents.services import incident_add_note
 from postmortems import markdown
 from postmortems import services as pm
 from postmortems.render import render_html, render_pdf
-from tests.incidents.postmortem_factories import DETECTED, realistic_incident
+from tests.factories import DETECTED, realistic_incident
 
 pytestmark = pytest.mark.django_db
 

@@ -13,9 +13,9 @@ from postmortems import services as pm
 from postmortems.models import PostmortemPdf
 from postmortems.render import StaticOnlyFetcher, render_html, render_pdf
 from postmortems.tasks import render_postmortem_pdf
-from tests.incidents.factories import UserFactory
-from tests.incidents.postmortem_factories import (
+from tests.factories import (
     RESOLVED,
+    UserFactory,
     realistic_incident,
     report_large_budget_impact,
 )

@@ -5,8 +5,7 @@ from django.contrib.auth.models import Group
 
 from accounts.services import api_token_create
 from postmortems.models import ActionItem, Postmortem
-from tests.incidents.factories import UserFactory
-from tests.incidents.postmortem_factories import realistic_incident
+from tests.factories import UserFactory, realistic_incident
 
 pytestmark = pytest.mark.django_db
 

@@ -8,7 +8,7 @@ from incidents.services import incident_declare, incident_resolve
 from postmortems import services as pm
 from postmortems.models import Postmortem, PostmortemPdf
 from tests.celery_worker import needs_redis, wait_for
-from tests.incidents.factories import UserFactory
+from tests.factories import UserFactory
 
 pytestmark = needs_redis
 

@@ -10,8 +10,7 @@ from django.test import Client
 
 from postmortems.models import Postmortem
 from tests.browser.live import save_screenshot
-from tests.incidents.factories import UserFactory
-from tests.incidents.postmortem_factories import realistic_incident
+from tests.factories import UserFactory, realistic_incident
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 

@@ -17,7 +17,7 @@ from catalog.models import Service
 from slos.demo import demo_sli_push
 from slos.models import SLO, SliBucket
 from slos.services import gate_check, slo_evaluate
-from tests.slos.factories import SLOFactory
+from tests.factories import SLOFactory
 
 pytestmark = pytest.mark.django_db
 

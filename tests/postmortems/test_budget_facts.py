@@ -10,7 +10,7 @@ import pytest
 from core.actors import Actor
 from postmortems.budget_facts import burn_times, incident_budget_facts, window_label
 from slos.services import correction_create, slo_figures
-from tests.slos.factories import SLOFactory, push_history, push_minutes, resolved_incident
+from tests.factories import SLOFactory, push_history, push_minutes, resolved_incident
 
 pytestmark = pytest.mark.django_db
 

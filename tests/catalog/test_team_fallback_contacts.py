@@ -6,8 +6,7 @@ from django.urls import reverse
 
 from core.errors import KeelError
 from oncall.services import team_update
-
-from .conftest import person
+from tests.factories import person
 
 
 def test_an_admin_sets_fallback_contacts_on_the_team_form(admin_user, team, ann, cat):
