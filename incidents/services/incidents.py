@@ -13,6 +13,7 @@ from core.actors import Actor
 from core.errors import KeelError
 from core.roles import Role, role_of
 
+from .. import flows
 from ..choices import (
     OPEN_STATUSES,
     RECORDED_KINDS,
@@ -23,7 +24,6 @@ from ..choices import (
     Status,
 )
 from ..models import Incident, NumberSequence, TimelineEntry
-from ..signals import incident_changed_on_commit
 from .freshness import refuse_if_stale
 
 CORRECTABLE_TIMES = ("started_at", "detected_at", "acknowledged_at", "resolved_at")
@@ -148,7 +148,7 @@ def incident_declare(
         data={"severity": incident.severity, "kind": kind}
         | ({"previous": previous.number} if previous is not None else {}),
     )
-    incident_changed_on_commit(incident.pk, "opened")
+    flows.incident_changed_on_commit(incident.pk, flows.OPENED)
     return incident
 
 
@@ -193,7 +193,7 @@ def incident_acknowledge(
         text=f"{actor.name} acknowledged" + (" again since the reopen." if again else "."),
         data={"again": True} if again else None,
     )
-    incident_changed_on_commit(incident.pk, "acknowledged")
+    flows.incident_changed_on_commit(incident.pk, flows.ACKNOWLEDGED)
     return incident
 
 
@@ -219,7 +219,9 @@ def _set_status(
         text=text or f"Status {previous} → {status}.",
         data={"from": previous, "to": status},
     )
-    incident_changed_on_commit(incident.pk, "resolved" if status == Status.RESOLVED else "status")
+    flows.incident_changed_on_commit(
+        incident.pk, flows.RESOLVED if status == Status.RESOLVED else flows.STATUS
+    )
     return incident
 
 
@@ -319,7 +321,7 @@ def incident_reopen(
         at=now,
         text=f"{actor.name} reopened the incident." + (f" {reason}" if reason else ""),
     )
-    incident_changed_on_commit(incident.pk, "reopened")
+    flows.incident_changed_on_commit(incident.pk, flows.REOPENED)
     return incident
 
 
@@ -347,7 +349,7 @@ def incident_close(
         at=now,
         text=f"{actor.name} closed the incident.",
     )
-    incident_changed_on_commit(incident.pk, "closed")
+    flows.incident_changed_on_commit(incident.pk, flows.CLOSED)
     return incident
 
 
@@ -381,7 +383,7 @@ def incident_set_severity(
         text=f"Severity {previous} → {severity}" + (f": {reason}." if reason else "."),
         data={"from": previous, "to": severity, **({"reason": reason} if reason else {})},
     )
-    incident_changed_on_commit(incident.pk, "severity")
+    flows.incident_changed_on_commit(incident.pk, flows.SEVERITY)
     return incident
 
 
@@ -473,7 +475,7 @@ def incident_correct_time(
             "reason": reason.strip(),
         },
     )
-    incident_changed_on_commit(incident.pk, "times_corrected")
+    flows.incident_changed_on_commit(incident.pk, flows.TIMES_CORRECTED)
     return incident
 
 

@@ -8,6 +8,7 @@ import logging
 from collections.abc import Iterable
 from datetime import datetime
 
+from catalog.services import services_get_or_discover
 from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
@@ -15,15 +16,8 @@ from django.utils import timezone
 from catalog.models import Service
 from core.actors import Actor
 from core.errors import KeelError
-from slos import burns
-from slos.services import (
-    burn_incident_previous,
-    burn_incident_to_join,
-    services_get_or_discover,
-    slo_burn_incident_link,
-)
 
-from .. import alertmanager
+from .. import alertmanager, flows
 from ..choices import (
     OPEN_STATUSES,
     AlertStatus,
@@ -33,7 +27,6 @@ from ..choices import (
     Status,
 )
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
-from ..signals import incident_changed_on_commit
 from . import alert_instances
 from .incidents import (
     incident_correct_time,
@@ -102,9 +95,9 @@ def _cut_note(cut: list[str]) -> str:
 
 
 def _severity_for(integration: Integration, labels: dict[str, str]) -> str:
-    """An alert's severity: Keel's own burn alerts have the severity Keel's evaluation gives
-    the same burn; any other alert's comes from the integration's mapping."""
-    return burns.burn_alert_severity(labels) or integration.severity_for(labels)
+    """An alert's severity: an upper app's grouping may set it (Keel's own burn alerts have
+    the severity Keel's evaluation gives the same burn); else the integration's mapping."""
+    return flows.alert_severity(labels) or integration.severity_for(labels)
 
 
 def _create_group_incident(
@@ -411,7 +404,7 @@ def _open_unseen_incident(
             **actor.entry_fields(),
         ),
     ]
-    incident_changed_on_commit(incident.pk, "resolved")
+    flows.incident_changed_on_commit(incident.pk, flows.RESOLVED)
     return incident, entries
 
 
@@ -443,13 +436,13 @@ def apply_notification(
     incident = latest if latest is not None and latest.is_open else None
     fired, unseen = matched.fired, matched.unseen_resolved
 
-    # A ticket-level burn alert of Keel's own rules is recorded, never an incident (not
-    # paged); page-level ones join their SLO's open burn incident if another path opened it.
-    tickets = {id(row) for row in matched.rows if burns.is_ticket_burn_alert(row.labels)}
+    # Some alerts are recorded, never an incident (not paged), and some join an incident an
+    # upper app names (Keel's ticket- and page-level burn alerts): the grouping hook decides.
+    tickets = {id(row) for row in matched.rows if flows.alert_recorded_only(row.labels)}
     fired = [row for row in fired if id(row) not in tickets]
     unseen = [row for row in unseen if id(row) not in tickets]
     if incident is None and fired:
-        incident = burn_incident_to_join(labels=[row.labels for row in fired])
+        incident = flows.incident_to_join(labels=[row.labels for row in fired])
     opened = None
     extra_entries: list[TimelineEntry] = []
     if incident is None and fired:
@@ -459,14 +452,14 @@ def apply_notification(
             group_hash=ghash,
             firing=fired,
             delivery=delivery,
-            previous=burn_incident_previous(
+            previous=flows.incident_previous(
                 labels=[row.labels for row in fired], group_previous=latest
             ),
             actor=actor,
         )
         opened = incident
         extra_entries.append(opened_entry)
-        incident_changed_on_commit(incident.pk, "opened")
+        flows.incident_changed_on_commit(incident.pk, flows.OPENED)
     elif incident is not None and (fired or matched.started_earlier or unseen):
         _start_earlier_if_needed(
             incident, [*fired, *matched.started_earlier, *unseen], actor=actor, now=now
@@ -505,8 +498,8 @@ def apply_notification(
         extra_entries=extra_entries,
         integration=integration,
     )
-    if incident is not None and burns.burn_alert_slos([row.labels for row in fired]):
-        slo_burn_incident_link(incident_id=incident.pk)  # before any evaluation can open one
+    if incident is not None and fired:
+        flows.alerts_grouped(incident_id=incident.pk, labels=[row.labels for row in fired])
     result_incident = incident or opened
     return {
         "alerts": len(notification.alerts),

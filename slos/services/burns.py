@@ -6,6 +6,7 @@ end of a burn goes on the timeline and follows the resolve policy."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
@@ -182,7 +183,7 @@ def _statuses(pairs: list[tuple[str, str]]) -> list[SloStatus]:
     )
 
 
-def burn_incident_to_join(*, labels: list[dict[str, Any]]) -> Incident | None:
+def burn_incident_to_join(*, labels: Sequence[Mapping[str, Any]]) -> Incident | None:
     """For alerts about to open an incident: the open burn incident of an SLO their page-
     level `KeelErrorBudgetBurn` alerts name, which they join instead (one burn, one open
     incident). Locks those SLOs' status rows until the caller's transaction ends, so that
@@ -195,7 +196,7 @@ def burn_incident_to_join(*, labels: list[dict[str, Any]]) -> Incident | None:
 
 
 def burn_incident_previous(
-    *, labels: list[dict[str, Any]], group_previous: Incident | None
+    *, labels: Sequence[Mapping[str, Any]], group_previous: Incident | None
 ) -> Incident | None:
     """The incident a new one opened from these alerts follows: the alert group's last
     incident, or, when its page-level `KeelErrorBudgetBurn` alerts name an SLO whose last
