@@ -135,6 +135,7 @@ lint: $(STAMP_DEV)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(CHECK_ENV) DJANGO_DEBUG=1 $(BIN)/mypy .
+	$(BIN)/lint-imports
 
 check: $(STAMP_DEV)
 	$(CHECK_ENV) DJANGO_DEBUG=1 $(BIN)/python manage.py check

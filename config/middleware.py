@@ -8,6 +8,7 @@ from django.contrib import auth
 from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject
 
+from core.api_errors import error_answer
 from core.bounds import body_size_problem, query_size_problem
 
 NUL_MESSAGE = "Query parameters may not contain the NUL character (%00)."
@@ -18,7 +19,6 @@ OWN_LIMITS = ("/hooks/",)
 def refusal(request: HttpRequest, status: int, message: str) -> HttpResponse:
     """An error answer: JSON with a message for the API (and clients asking for JSON), a
     page in the layout for a person."""
-    from core.api_errors import error_answer
 
     if not hasattr(request, "user"):  # answered before the authentication middleware
         request.user = SimpleLazyObject(lambda: auth.get_user(request))  # type: ignore[assignment]

@@ -1,12 +1,17 @@
 """Who did something: a user, or the system acting for an integration."""
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Optional
+from typing import Any, Protocol
 
 from core.roles import Role, require_role
 
-if TYPE_CHECKING:
-    from incidents.models import Integration
+
+class Integration(Protocol):
+    """What an actor needs of the alert source it acts for (an incidents Integration): core
+    names no app above it."""
+
+    pk: Any
+    name: str
 
 
 @dataclass(frozen=True)
@@ -14,14 +19,14 @@ class Actor:
     """The author of a change; services check a user's role, the system is trusted."""
 
     user: Any = None
-    integration: Optional["Integration"] = None
+    integration: Integration | None = None
 
     @classmethod
     def of(cls, user: Any) -> "Actor":
         return cls(user=user)
 
     @classmethod
-    def system(cls, integration: Optional["Integration"] = None) -> "Actor":
+    def system(cls, integration: Integration | None = None) -> "Actor":
         return cls(integration=integration)
 
     @property

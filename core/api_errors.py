@@ -3,13 +3,16 @@
 import logging
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from rest_framework import exceptions
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from core.bounds import body_size_problem
 from core.errors import KeelError
 
 logger = logging.getLogger(__name__)
@@ -100,10 +103,6 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
     """Django's answer to a request it cannot read: a body over DATA_UPLOAD_MAX_MEMORY_SIZE
     (sent without a length, so the bounds middleware could not tell), too many fields, a
     malformed multipart body."""
-    from django.conf import settings
-    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-
-    from core.bounds import body_size_problem
 
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE

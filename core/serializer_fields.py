@@ -8,6 +8,7 @@ documents `minimum`/`maximum`."""
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from rest_framework import serializers
@@ -51,3 +52,47 @@ def column_integer(
 def keel_datetime(**kwargs: Any) -> serializers.DateTimeField:
     """An instant a client sends: with a zone, within Keel's range (1970-2200)."""
     return serializers.DateTimeField(validators=[validate_keel_datetime], **kwargs)
+
+
+class SafeSlugField(serializers.SlugRelatedField):
+    """A slug lookup that refuses NUL (PostgreSQL text cannot hold it) as invalid input."""
+
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, str) and "\x00" in data:
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+UNKNOWN_USERNAME: Any = {"does_not_exist": "Unknown username: {value}."}
+
+
+def active_user_field() -> Any:
+    """A user by username, active ones only."""
+    return SafeSlugField(
+        slug_field="username",
+        queryset=get_user_model().objects.filter(is_active=True),
+        error_messages=UNKNOWN_USERNAME,
+    )
+
+
+class UsernamesField(serializers.ListField):
+    """Usernames in order, each an active user; unknown ones are refused all at once, by
+    name, so that a typo cannot drop someone from a rotation."""
+
+    child = serializers.CharField(max_length=150)
+
+    def to_internal_value(self, data: Any) -> list[Any]:
+        names: list[str] = super().to_internal_value(data)
+        users = {u.get_username(): u for u in get_user_model().objects.filter(username__in=names)}
+        unknown = [n for n in names if n not in users]
+        if unknown:
+            raise serializers.ValidationError(
+                f"Unknown username{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
+            )
+        inactive = [n for n in names if not users[n].is_active]
+        if inactive:
+            raise serializers.ValidationError(f"Deactivated: {', '.join(inactive)}.")
+        duplicates = sorted({n for n in names if names.count(n) > 1})
+        if duplicates:
+            raise serializers.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
+        return [users[n] for n in names]

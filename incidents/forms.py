@@ -14,7 +14,7 @@ from core.datetime_fields import LocalDateTimeField
 from .alert_labels import LabelMatcherField
 from .choices import Kind, ResolvePolicy, Severity, Status
 from .services.freshness import MAX_VERSION
-from .services.incidents import CORRECTABLE_TIMES
+from .services.times import CORRECTABLE_TIMES
 
 DECLARED_KINDS = [(Kind.MANUAL.value, "Incident"), (Kind.DRILL.value, "Drill")]
 

@@ -3,7 +3,7 @@
 import logging
 from typing import Any
 
-from celery import shared_task
+from celery import current_app, shared_task
 from django.db import IntegrityError, InterfaceError, OperationalError
 
 from . import services
@@ -24,8 +24,7 @@ def process_delivery(delivery_id: int) -> None:
 
 def _broker_backlog() -> int:
     """Messages waiting in the default queue (0 when it cannot be told, e.g. eager mode)."""
-    from config.celery import app
-
+    app = current_app
     if app.conf.task_always_eager:
         return 0
     try:

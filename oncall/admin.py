@@ -1,6 +1,5 @@
 from django.contrib import admin
 
-from catalog.models import Team
 from oncall.models import (
     CalendarFeed,
     ContactMethod,
@@ -16,14 +15,6 @@ from oncall.models import (
     Page,
     Schedule,
 )
-
-
-@admin.register(Team)
-class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "time_zone", "working_hours_label"]
-    search_fields = ["name", "slug"]
-    prepopulated_fields = {"slug": ["name"]}
-    filter_horizontal = ["members", "fallback_contacts"]
 
 
 class LayerInline(admin.TabularInline):

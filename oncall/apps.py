@@ -20,8 +20,8 @@ class OncallConfig(AppConfig):
     def ready(self) -> None:
         check_settings()
 
-        from incidents.signals import incident_changed
+        from incidents import flows
 
-        from .receivers import on_incident_changed
+        from . import receivers
 
-        incident_changed.connect(on_incident_changed, dispatch_uid="oncall.paging")
+        flows.listen(receivers.on_incident_changed, dispatch_uid="oncall.incident_changed")

@@ -1,16 +1,18 @@
-"""Paging starts and stops with incidents: receivers of `incident_changed`."""
+"""How paging follows incident changes (incidents/flows.py): enqueue only."""
 
 from typing import Any
 
+from incidents import flows
+
+from . import tasks
+
 
 def on_incident_changed(sender: Any, incident_id: int, change: str, **kwargs: Any) -> None:
-    from . import tasks
-
     # Always a task, even with no policy anywhere: an incident no policy pages for
     # pages the fallback (and says so on its timeline) instead of nobody.
-    if change == "opened":
+    if change == flows.OPENED:
         tasks.escalation_begin.delay(incident_id)
-    elif change == "reopened":
+    elif change == flows.REOPENED:
         tasks.escalation_restart.delay(incident_id)
-    elif change in ("acknowledged", "resolved", "closed"):
+    elif change in (flows.ACKNOWLEDGED, flows.RESOLVED, flows.CLOSED):
         tasks.escalation_check.delay(incident_id)

@@ -12,6 +12,8 @@ from catalog.models import Team
 from incidents import metrics
 from incidents.models import Alert, Incident
 from oncall.models import Handoff, LayerParticipant, Override, Page, Schedule
+from slos.budget_policy import HEALTHY
+from slos.models import SloStatus
 
 from . import rotation
 from .selectors import ScheduleError, schedule_list, schedule_resolve
@@ -124,8 +126,6 @@ def handoff_report(handoff: Handoff) -> HandoffReport:
 
 def _slos_at_risk(team: Team) -> list[Any]:
     """Error budgets of the team's services that are not healthy, worst first."""
-    from slos.budget_policy import HEALTHY
-    from slos.models import SloStatus
 
     return list(
         SloStatus.objects.filter(slo__service__owner=team)

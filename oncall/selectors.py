@@ -10,6 +10,7 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from catalog.models import Team
+from catalog.selectors import team_list as team_list  # the on-call pages list teams
 from core.roles import Role, require_role, role_of
 from oncall.models import (
     EscalationPolicy,
@@ -28,11 +29,6 @@ from . import rotation
 def _viewer(user: Any) -> None:
     if user is not None:
         require_role(user, Role.VIEWER)
-
-
-def team_list(*, user: Any) -> QuerySet[Team]:
-    _viewer(user)
-    return Team.objects.prefetch_related("members")
 
 
 def schedule_list(*, user: Any, team: Team | None = None) -> QuerySet[Schedule]:

@@ -6,10 +6,19 @@ from functools import partial
 from typing import Any
 
 from celery import shared_task
+from django.conf import settings
 from django.db import transaction
 
-from .services.escalation import escalation_run_step, escalation_start, escalation_stop_if_done
+from incidents.models import Incident
+
+from .services.escalation import (
+    escalation_run_step,
+    escalation_start,
+    escalation_stop_if_done,
+    escalations_overdue,
+)
 from .services.fallback import escalation_fallback
+from .services.handoffs import handoff_reminder_deliver, handoff_send_reminder, handoffs_prepare
 from .services.paging import page_deliver, retry_backoff_seconds
 
 logger = logging.getLogger(__name__)
@@ -18,7 +27,6 @@ logger = logging.getLogger(__name__)
 def _enqueue_step(escalation_id: int, position: int, round: int, delay: timedelta) -> None:
     """Schedule a later step. Tasks that run in-process (no broker) cannot wait, so
     there the periodic `escalations_due` runs the step when it is due."""
-    from django.conf import settings
 
     if settings.CELERY_TASK_ALWAYS_EAGER and delay > timedelta(0):
         return
@@ -36,7 +44,6 @@ def _page_fallback(incident: Any, *, restart: bool) -> None:
 @shared_task(ignore_result=True)
 def escalation_begin(incident_id: int) -> None:
     """Start the escalations of a newly opened incident and run their first steps."""
-    from incidents.models import Incident
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
@@ -52,7 +59,6 @@ def escalation_begin(incident_id: int) -> None:
 def escalation_restart(incident_id: int) -> None:
     """Page a reopened incident again from the first step of each policy (a run still
     going carries on instead)."""
-    from incidents.models import Incident
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
@@ -84,7 +90,6 @@ def escalation_step(escalation_id: int, position: int, round: int) -> None:
 def escalations_due() -> None:
     """Run steps that are overdue: a safety net for lost countdown tasks, and the clock
     of escalations when tasks run in-process."""
-    from .services.escalation import escalations_overdue
 
     for escalation_id, position, round in escalations_overdue():
         escalation_step.delay(escalation_id, position, round)
@@ -93,7 +98,6 @@ def escalations_due() -> None:
 @shared_task(ignore_result=True)
 def escalation_check(incident_id: int) -> None:
     """Stop the escalation of an incident that was acknowledged or resolved."""
-    from incidents.models import Incident
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
@@ -111,7 +115,6 @@ def deliver_page(page_id: int) -> None:
 @shared_task(ignore_result=True)
 def handoffs_tick() -> None:
     """Create the handoffs of shift boundaries that are near, and remind incoming people."""
-    from .services.handoffs import handoffs_prepare
 
     for handoff_id in handoffs_prepare():
         handoff_remind.delay(handoff_id)
@@ -119,7 +122,6 @@ def handoffs_tick() -> None:
 
 @shared_task(ignore_result=True)
 def handoff_remind(handoff_id: int) -> None:
-    from .services.handoffs import handoff_send_reminder
 
     handoff_send_reminder(handoff_id=handoff_id)
 
@@ -127,7 +129,6 @@ def handoff_remind(handoff_id: int) -> None:
 @shared_task(ignore_result=True)
 def deliver_handoff_reminder(reminder_id: int) -> None:
     """Post a handoff reminder to a webhook; retried with the backoff of pages."""
-    from .services.handoffs import handoff_reminder_deliver
 
     reminder, retry = handoff_reminder_deliver(reminder_id=reminder_id)
     if retry and reminder is not None:

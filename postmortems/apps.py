@@ -6,4 +6,8 @@ class PostmortemsConfig(AppConfig):
     verbose_name = "Postmortems"
 
     def ready(self) -> None:
-        from . import receivers  # noqa: F401  (connects the signal receivers)
+        from incidents import flows
+
+        from . import receivers
+
+        flows.listen(receivers.on_incident_changed, dispatch_uid="postmortems.incident_changed")

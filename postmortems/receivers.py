@@ -1,16 +1,14 @@
-"""Postmortems follow their incident: drafted when it resolves, facts refreshed on changes.
-
-Importing this module (from the app's ready()) also registers the postmortem tasks with
-Celery, as autodiscovery only looks at tasks.py.
-"""
+"""How postmortems follow incident changes (incidents/flows.py): drafted when the incident
+resolves, the facts of an unpublished draft refreshed when what it states changes. Enqueue
+only."""
 
 from typing import Any
 
-from django.dispatch import receiver
-
-from incidents.signals import DETAILS, RESOLVED, ROLES, SEVERITY, TIMES_CORRECTED, incident_changed
+from incidents import flows
 from postmortems.models import Postmortem, PostmortemStatus
 from postmortems.tasks import draft_postmortem
+
+REFRESH = (flows.SEVERITY, flows.TIMES_CORRECTED, flows.DETAILS, flows.ROLES, flows.BUDGET_IMPACT)
 
 
 def _has_unpublished_postmortem(incident_id: int) -> bool:
@@ -21,11 +19,8 @@ def _has_unpublished_postmortem(incident_id: int) -> bool:
     )
 
 
-@receiver(incident_changed, dispatch_uid="postmortems.incident_changed")
 def on_incident_changed(sender: Any, incident_id: int, change: str, **kwargs: Any) -> None:
-    """Draft on resolution; refresh the facts of a draft when what it states changes."""
-    refresh = change in (SEVERITY, TIMES_CORRECTED, DETAILS, ROLES) and (
-        _has_unpublished_postmortem(incident_id)
-    )
-    if change == RESOLVED or refresh:
+    """Draft on resolution; refresh the facts of a draft when what it states changes (the
+    task drafts when none exists, so a refresh is enqueued only for an unpublished one)."""
+    if change == flows.RESOLVED or (change in REFRESH and _has_unpublished_postmortem(incident_id)):
         draft_postmortem.delay(incident_id)

@@ -3,7 +3,6 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from catalog.models import Service
 from slos.models import (
     SLO,
     Correction,
@@ -14,13 +13,6 @@ from slos.models import (
     SloStatus,
     WeeklyReport,
 )
-
-
-@admin.register(Service)
-class ServiceAdmin(admin.ModelAdmin):
-    list_display = ["slug", "name", "owner", "tier", "sla_objective", "discovered", "created_at"]
-    list_filter = ["discovered", "tier", "owner"]
-    search_fields = ["slug", "name"]
 
 
 @admin.register(SLO)

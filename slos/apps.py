@@ -6,14 +6,14 @@ class SlosConfig(AppConfig):
     verbose_name = "Services and SLOs"
 
     def ready(self) -> None:
-        from incidents.signals import incident_changed
-
-        from .receivers import incident_changed as on_incident_changed
-
-        incident_changed.connect(on_incident_changed, dispatch_uid="slos-budget-impact")
-
         from django.core import checks
 
-        from .checks import report_webhook_allowed
+        from incidents import flows
 
+        from . import receivers
+        from .checks import report_webhook_allowed
+        from .grouping import BurnAlertGrouping
+
+        flows.listen(receivers.on_incident_changed, dispatch_uid="slos.incident_changed")
+        flows.grouping_register(BurnAlertGrouping())
         checks.register(report_webhook_allowed)

@@ -1,22 +1,28 @@
-"""Reactions to incident changes: keep each incident's budget impact current, and link
-incidents opened by Keel's own burn-rate alerts (labels `service` and `slo`) to their SLO."""
+"""How error budgets follow incident changes (incidents/flows.py): enqueue only."""
 
 from typing import Any
 
-from django.db.models import Exists, OuterRef
+from incidents import flows
+
+from . import tasks
+
+# The changes after which an incident's budget impact is looked at again; BUDGET_IMPACT is
+# slos' own announcement and is not among them.
+FOLLOWS = (
+    flows.OPENED,
+    flows.ACKNOWLEDGED,
+    flows.STATUS,
+    flows.SEVERITY,
+    flows.RESOLVED,
+    flows.REOPENED,
+    flows.CLOSED,
+    flows.TIMES_CORRECTED,
+    flows.DETAILS,
+    flows.ROLES,
+)
 
 
-def incident_changed(sender: Any, incident_id: int, change: str, **kwargs: Any) -> None:
-    from incidents.models import Incident
-
-    from .models import SLO
-    from .services import slo_burn_incident_link
-    from .tasks import incident_impacts_update
-
-    if change == "opened":
-        slo_burn_incident_link(incident_id=incident_id)
-    has_slos = Incident.objects.filter(
-        pk=incident_id,
-    ).filter(Exists(SLO.objects.filter(service__incidents=OuterRef("pk"))))
-    if has_slos.exists():
-        incident_impacts_update.delay(incident_id, change)
+def on_incident_changed(sender: Any, incident_id: int, change: str, **kwargs: Any) -> None:
+    """Link a new burn incident to its SLO, and keep each incident's budget impact current."""
+    if change in FOLLOWS:
+        tasks.incident_budget_follow.delay(incident_id, change)

@@ -1,20 +1,23 @@
 """Reads for SLOs, their status, ledgers, impacts and services, with permission checks."""
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from fractions import Fraction
 from typing import Any
 
+from django.conf import settings
 from django.db.models import F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from catalog.models import Service
 from core.roles import Role, require_role
+from incidents.models import Incident
 from slos.models import SLO, Correction, GateBypass, IncidentImpact, SloStatus, WeeklyReport
 
-from . import budget, budget_ledger, budget_policy, burn_rates
+from . import budget, budget_ledger, budget_policy, burn_rates, charts, sli
+from .choices import BudgetingMethod
 from .debits import Debit, debit_of, debits
-from .services.evaluation import slo_window
+from .services.evaluation import allowance, slo_window
 
 
 def slo_list(*, user: Any) -> QuerySet[SLO]:
@@ -26,7 +29,6 @@ def slo_list(*, user: Any) -> QuerySet[SLO]:
 def status_data_problem(status: SloStatus, *, at: datetime | None = None) -> str:
     """What the gate would say about this SLO's data now: "" when it can decide, else
     "no data" or "data is stale (...)" in the gate's own words, so pages and gate agree."""
-    from django.conf import settings
 
     if status.error:
         return status.error
@@ -58,9 +60,6 @@ def slo_get(*, user: Any, pk: int) -> SLO:
 def slos_at_risk(*, user: Any, limit: int = 10) -> list[SloStatus]:
     """SLO statuses not healthy, or whose data the gate could not decide on (none, stale,
     an error), worst first (for the dashboard)."""
-    from datetime import timedelta
-
-    from django.conf import settings
 
     require_role(user, Role.VIEWER)
     stale_before = timezone.now() - timedelta(seconds=settings.KEEL_GATE_MAX_DATA_AGE_SECONDS)
@@ -100,7 +99,6 @@ def service_debits(
     *, user: Any, service: Service, limit: int = 20
 ) -> list[tuple[Any, list[Debit]]]:
     """The service's latest incidents, each with its debits on the service's SLOs."""
-    from incidents.models import Incident
 
     require_role(user, Role.VIEWER)
     incidents = list(Incident.objects.filter(services=service).order_by("-started_at")[:limit])
@@ -251,10 +249,6 @@ class Charts:
 def slo_charts(*, user: Any, slo: SLO, at: datetime | None = None) -> Charts:
     """The budget burn-down over the window (daily) and the hourly burn rate of the last
     48 hours, as SVG."""
-    from datetime import timedelta
-
-    from . import charts, sli
-    from .choices import BudgetingMethod
 
     require_role(user, Role.VIEWER)
     at = at or timezone.now()
@@ -266,8 +260,6 @@ def slo_charts(*, user: Any, slo: SLO, at: datetime | None = None) -> Charts:
     except sli.SliError as error:
         return Charts("", "", str(error))
     if slo.budgeting_method == BudgetingMethod.TIMESLICES:
-        from .services.evaluation import allowance
-
         _, allowed = allowance(slo, None, (start, end))
         bads = [Fraction(d[3]) for d in days]
     else:

@@ -29,6 +29,19 @@ def incident_impacts_update(incident_id: int, change: str) -> None:
     services.incident_impacts_update(incident_id=incident_id, change=change)
 
 
+@shared_task(
+    acks_late=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=True,
+    max_retries=5,
+)
+def incident_budget_follow(incident_id: int, change: str) -> None:
+    """After an incident change (slos/receivers.py): a new incident holding page-level burn
+    alerts becomes its SLOs' burn incident, and the budget impact of an incident touching
+    an SLO is brought up to date. Re-reads everything; safe to run twice."""
+    services.incident_budget_follow(incident_id=incident_id, change=change)
+
+
 @shared_task(ignore_result=True)
 def notify_ticket_burn(slo_id: int, text: str) -> int:
     from .services.burns import ticket_burn_notify

@@ -47,5 +47,5 @@ def test_every_keel_model_is_in_the_admin():
 
 
 def test_published_versions_cannot_be_changed_in_the_admin(superuser_client):
-    url = reverse("admin:incidents_postmortemversion_add")
+    url = reverse("admin:postmortems_postmortemversion_add")
     assert superuser_client.get(url).status_code == 403

@@ -15,7 +15,7 @@ from core.serializer_fields import keel_datetime
 from ..choices import TRANSITIONS, AlertStatus, Kind, ResolvePolicy, Severity, Status
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
 from ..services.freshness import MAX_VERSION
-from ..services.incidents import CORRECTABLE_TIMES
+from ..services.times import CORRECTABLE_TIMES
 
 User = get_user_model()
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from config.routers import Router
+from core.routers import Router
 
 from . import views
 

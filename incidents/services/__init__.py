@@ -12,7 +12,6 @@ from .incidents import (
     incident_acknowledge,
     incident_add_note,
     incident_close,
-    incident_correct_time,
     incident_declare,
     incident_record,
     incident_reopen,
@@ -30,6 +29,7 @@ from .integrations import (
     integration_update,
 )
 from .roles import incident_add_responder, incident_assign_commander, incident_remove_responder
+from .times import incident_correct_time
 
 __all__ = [
     "alerts_resolve_quiet",

@@ -11,9 +11,9 @@ from core.actors import Actor
 from core.errors import KeelError
 from core.roles import Role
 
+from .. import flows
 from ..choices import EntryKind
 from ..models import Incident
-from ..signals import incident_changed_on_commit
 from .freshness import refuse_if_stale
 from .incidents import _entry, _lock, _now
 
@@ -64,5 +64,5 @@ def incident_update_details(
         text=f"{actor.name} edited the {', '.join(changes)}.",
         data=changes,
     )
-    incident_changed_on_commit(incident.pk, "details")
+    flows.incident_changed_on_commit(incident.pk, flows.DETAILS)
     return incident

@@ -1,7 +1,7 @@
 """Incident lifecycle: each change writes the incident and its timeline entry atomically."""
 
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -13,6 +13,7 @@ from core.actors import Actor
 from core.errors import KeelError
 from core.roles import Role, role_of
 
+from .. import flows
 from ..choices import (
     OPEN_STATUSES,
     RECORDED_KINDS,
@@ -23,12 +24,7 @@ from ..choices import (
     Status,
 )
 from ..models import Incident, NumberSequence, TimelineEntry
-from ..signals import incident_changed_on_commit
 from .freshness import refuse_if_stale
-
-CORRECTABLE_TIMES = ("started_at", "detected_at", "acknowledged_at", "resolved_at")
-# Guards metrics against a mistyped year (0001-01-01 would dwarf every other duration).
-MAX_CORRECTION_BEFORE_DETECTION = timedelta(days=366)
 
 
 def _now(at: datetime | None) -> datetime:
@@ -148,7 +144,43 @@ def incident_declare(
         data={"severity": incident.severity, "kind": kind}
         | ({"previous": previous.number} if previous is not None else {}),
     )
-    incident_changed_on_commit(incident.pk, "opened")
+    flows.incident_changed_on_commit(incident.pk, flows.OPENED)
+    return incident
+
+
+def incident_open_from_alerts(
+    *,
+    integration: Any,
+    title: str,
+    summary: str,
+    severity: str,
+    started_at: datetime,
+    detected_at: datetime,
+    group_key: str,
+    group_hash: str,
+    previous: Incident | None,
+    services: Iterable[Service] = (),
+    **state: Any,
+) -> Incident:
+    """A new incident of an alert group (ingestion, which holds the group's lock and writes
+    the opened entry with the alerts' own, and announces the change). The database's
+    one-open-incident-per-group constraint refuses a second open one."""
+    incident = Incident.objects.create(
+        number=next_incident_number(),
+        title=title,
+        summary=summary,
+        severity=severity,
+        kind=Kind.ALERT,
+        started_at=started_at,
+        detected_at=detected_at,
+        integration=integration,
+        group_key=group_key,
+        group_hash=group_hash,
+        previous=previous,
+        **state,
+    )
+    if services:
+        incident.services.add(*services)
     return incident
 
 
@@ -193,7 +225,7 @@ def incident_acknowledge(
         text=f"{actor.name} acknowledged" + (" again since the reopen." if again else "."),
         data={"again": True} if again else None,
     )
-    incident_changed_on_commit(incident.pk, "acknowledged")
+    flows.incident_changed_on_commit(incident.pk, flows.ACKNOWLEDGED)
     return incident
 
 
@@ -219,7 +251,9 @@ def _set_status(
         text=text or f"Status {previous} → {status}.",
         data={"from": previous, "to": status},
     )
-    incident_changed_on_commit(incident.pk, "resolved" if status == Status.RESOLVED else "status")
+    flows.incident_changed_on_commit(
+        incident.pk, flows.RESOLVED if status == Status.RESOLVED else flows.STATUS
+    )
     return incident
 
 
@@ -319,7 +353,7 @@ def incident_reopen(
         at=now,
         text=f"{actor.name} reopened the incident." + (f" {reason}" if reason else ""),
     )
-    incident_changed_on_commit(incident.pk, "reopened")
+    flows.incident_changed_on_commit(incident.pk, flows.REOPENED)
     return incident
 
 
@@ -347,7 +381,7 @@ def incident_close(
         at=now,
         text=f"{actor.name} closed the incident.",
     )
-    incident_changed_on_commit(incident.pk, "closed")
+    flows.incident_changed_on_commit(incident.pk, flows.CLOSED)
     return incident
 
 
@@ -381,7 +415,7 @@ def incident_set_severity(
         text=f"Severity {previous} → {severity}" + (f": {reason}." if reason else "."),
         data={"from": previous, "to": severity, **({"reason": reason} if reason else {})},
     )
-    incident_changed_on_commit(incident.pk, "severity")
+    flows.incident_changed_on_commit(incident.pk, flows.SEVERITY)
     return incident
 
 
@@ -405,76 +439,6 @@ def incident_add_note(
     )
     Incident.objects.filter(pk=incident.pk).update(updated_at=timezone.now())
     return entry
-
-
-@transaction.atomic
-def incident_correct_time(
-    *,
-    incident: Incident,
-    field: str,
-    value: datetime,
-    reason: str,
-    actor: Actor,
-    at: datetime | None = None,
-    based_on: int | None = None,
-) -> Incident:
-    """Correct one of the times MTTx is made of, with a reason kept on the timeline."""
-    actor.require(Role.RESPONDER)
-    incident = _lock(incident)
-    now = _now(at)
-    if field not in CORRECTABLE_TIMES:
-        raise KeelError(f"Only {', '.join(CORRECTABLE_TIMES)} can be corrected.", field="field")
-    refuse_if_stale(incident, based_on=based_on, depends_on={f"time:{field}"}, field="value")
-    if not reason.strip():
-        raise KeelError("Say why the time is corrected.", field="reason")
-    if timezone.is_naive(value):
-        raise KeelError(
-            "Give the time with a time zone (e.g. 2026-11-21T16:25:00Z).", field="value"
-        )
-    if value > now:
-        raise KeelError("A corrected time cannot be in the future.", field="value")
-    if value < incident.detected_at - MAX_CORRECTION_BEFORE_DETECTION:
-        raise KeelError(
-            "A corrected time cannot be more than a year before the incident was detected.",
-            field="value",
-        )
-    if getattr(incident, field) is None:
-        raise KeelError(f"{field} is not set yet; it cannot be corrected.", field="field")
-    times = {name: getattr(incident, name) for name in CORRECTABLE_TIMES}
-    old = times[field]
-    times[field] = value
-    order = [
-        ("started_at", "detected_at"),
-        ("detected_at", "acknowledged_at"),
-        ("started_at", "resolved_at"),
-    ]
-    for earlier, later in order:
-        if times[earlier] and times[later] and times[earlier] > times[later]:
-            raise KeelError(f"{earlier} must not be after {later}.", field="value")
-    setattr(incident, field, value)
-    fields = [field, "updated_at"]
-    if field == "acknowledged_at" and incident.last_acknowledged_at == old:
-        incident.last_acknowledged_at = value  # not reopened since: the same acknowledgement
-        fields.append("last_acknowledged_at")
-    incident.save(update_fields=fields)
-    _entry(
-        incident,
-        kind=EntryKind.FIELD_CORRECTED,
-        actor=actor,
-        at=now,
-        text=(
-            f"{field} corrected from {old:%Y-%m-%d %H:%M:%S} to {value:%Y-%m-%d %H:%M:%S} UTC: "
-            f"{reason.strip()}"
-        ),
-        data={
-            "field": field,
-            "from": old.isoformat(),
-            "to": value.isoformat(),
-            "reason": reason.strip(),
-        },
-    )
-    incident_changed_on_commit(incident.pk, "times_corrected")
-    return incident
 
 
 @transaction.atomic

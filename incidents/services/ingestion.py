@@ -13,41 +13,25 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 
 from catalog.models import Service
+from catalog.services import services_get_or_discover
 from core.actors import Actor
 from core.errors import KeelError
-from slos import burns
-from slos.services import (
-    burn_incident_previous,
-    burn_incident_to_join,
-    services_get_or_discover,
-    slo_burn_incident_link,
-)
 
-from .. import alertmanager
+from .. import alertmanager, flows
 from ..choices import (
     OPEN_STATUSES,
     AlertStatus,
     EntryKind,
-    Kind,
-    ResolvePolicy,
     Status,
 )
+from ..flows import incident_changed_on_commit
 from ..models import Alert, Delivery, Incident, Integration, TimelineEntry
-from ..signals import incident_changed_on_commit
 from . import alert_instances
-from .incidents import (
-    incident_correct_time,
-    incident_resolve,
-    incident_set_severity,
-    incident_set_status,
-    next_incident_number,
-)
+from .alert_changes import record_alert_changes
+from .incidents import incident_open_from_alerts, incident_set_severity
+from .times import incident_correct_time
 
 logger = logging.getLogger(__name__)
-
-# Up to this many alerts of one incident changing in one delivery get an entry each;
-# more get one summary entry, so a storm does not bury the humans' entries.
-ENTRIES_PER_ALERT_UP_TO = 10
 
 
 def lock_group(integration_id: int, group_hash: str) -> None:
@@ -61,20 +45,6 @@ def lock_group(integration_id: int, group_hash: str) -> None:
     key = int.from_bytes(digest[:8], "big", signed=True)
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s)", [key])
-
-
-def _alert_text(alert: Alert, verb: str) -> str:
-    summary = alert.annotations.get("summary", "")
-    return f"{alert.name} {verb}" + (f": {summary}" if summary else ".")
-
-
-def _alert_data(alert: Alert) -> dict:
-    return {
-        "fingerprint": alert.fingerprint,
-        "starts_at": alert.starts_at.isoformat(),
-        "ends_at": alert.ends_at.isoformat() if alert.ends_at else None,
-        "labels": alert.labels,
-    }
 
 
 def _services_for(
@@ -102,9 +72,9 @@ def _cut_note(cut: list[str]) -> str:
 
 
 def _severity_for(integration: Integration, labels: dict[str, str]) -> str:
-    """An alert's severity: Keel's own burn alerts have the severity Keel's evaluation gives
-    the same burn; any other alert's comes from the integration's mapping."""
-    return burns.burn_alert_severity(labels) or integration.severity_for(labels)
+    """An alert's severity: an upper app's grouping may set it (Keel's own burn alerts have
+    the severity Keel's evaluation gives the same burn); else the integration's mapping."""
+    return flows.alert_severity(labels) or integration.severity_for(labels)
 
 
 def _create_group_incident(
@@ -120,23 +90,20 @@ def _create_group_incident(
     """The group's new incident from `alerts`, with its services; returns it and the
     service label values cut to fit. The severity is the worst of the alerts' (SEV1 < SEV2
     < ...), by the same rule as a joining alert's."""
-    incident = Incident.objects.create(
-        number=next_incident_number(),
+    services, cut = _services_for(integration, alerts)
+    incident = incident_open_from_alerts(
+        integration=integration,
         title=alertmanager.incident_title(notification),
         summary=notification.common_annotations.get("description", ""),
         severity=min(_severity_for(integration, a.labels) for a in alerts),
-        kind=Kind.ALERT,
         started_at=min(a.starts_at for a in alerts),
         detected_at=delivery.received_at,
-        integration=integration,
         group_key=notification.group_key,
         group_hash=group_hash,
         previous=previous,
+        services=services,
         **state,
     )
-    services, cut = _services_for(integration, alerts)
-    if services:
-        incident.services.add(*services)
     return incident, cut
 
 
@@ -210,111 +177,6 @@ def _open_incident(
         actor=actor,
     )
     return incident, entry
-
-
-def _alert_entries(
-    alerts: list[Alert], *, kind: str, verb: str, actor: Actor, now: datetime, reason: str = ""
-) -> list[TimelineEntry]:
-    """One entry per alert, or one summary entry per incident when many change at once."""
-    by_incident: dict[int, list[Alert]] = {}
-    for alert in alerts:
-        if alert.incident_id is not None:
-            by_incident.setdefault(alert.incident_id, []).append(alert)
-    suffix = f" ({reason})" if reason else ""
-    entries = []
-    for incident_id, group in by_incident.items():
-        times = [
-            (a.starts_at if kind == EntryKind.ALERT_FIRED else a.ends_at) or now for a in group
-        ]
-        if len(group) <= ENTRIES_PER_ALERT_UP_TO:
-            entries += [
-                TimelineEntry(
-                    incident_id=incident_id,
-                    kind=kind,
-                    at=at,
-                    text=_alert_text(a, verb) + suffix,
-                    data=_alert_data(a),
-                    **actor.entry_fields(),
-                )
-                for a, at in zip(group, times, strict=True)
-            ]
-            continue
-        names = sorted({a.name for a in group})
-        shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-        entries.append(
-            TimelineEntry(
-                incident_id=incident_id,
-                kind=kind,
-                at=min(times),
-                text=f"{len(group)} alerts {verb}: {shown}.{suffix}",
-                data={
-                    "count": len(group),
-                    "alertnames": names,
-                    "fingerprints": [a.fingerprint for a in group],
-                },
-                **actor.entry_fields(),
-            )
-        )
-    return entries
-
-
-def _record_alert_changes(
-    *,
-    fired: list[Alert],
-    resolved: list[Alert],
-    actor: Actor,
-    now: datetime,
-    resolved_reason: str = "",
-    opened: Incident | None = None,
-    extra_entries: Iterable[TimelineEntry] = (),
-    integration: Integration | None = None,
-    unseen: list[Alert] | None = None,
-) -> None:
-    """Timeline entries for alerts that fired or resolved, then each incident's policy.
-
-    `unseen` alerts were first heard of resolved: each gets both entries, and the incident
-    they joined its policy, but they do not send it back to investigating."""
-    unseen = unseen or []
-    entries = [*extra_entries]
-    entries += _alert_entries(
-        [*fired, *unseen], kind=EntryKind.ALERT_FIRED, verb="fired", actor=actor, now=now
-    )
-    entries += _alert_entries(
-        [*resolved, *unseen],
-        kind=EntryKind.ALERT_RESOLVED,
-        verb="resolved",
-        actor=actor,
-        now=now,
-        reason=resolved_reason,
-    )
-    TimelineEntry.objects.bulk_create(entries)
-
-    refired_ids = {a.incident_id for a in fired if a.incident_id} - {opened.pk if opened else None}
-    touched = refired_ids | {a.incident_id for a in [*resolved, *unseen] if a.incident_id}
-    if not touched:
-        return
-    for incident in Incident.objects.select_related("integration").filter(
-        pk__in=touched, status__in=OPEN_STATUSES
-    ):
-        still_firing = incident.alerts.filter(status=AlertStatus.FIRING).exists()
-        if incident.pk in refired_ids and incident.status == Status.MONITORING and still_firing:
-            incident_set_status(
-                incident=incident,
-                status=Status.INVESTIGATING,
-                actor=actor,
-                note="Alerts are firing again.",
-                at=now,
-            )
-        elif not still_firing:
-            source = incident.integration or integration
-            policy = source.resolve_policy if source else ""
-            note = "Every alert has resolved."
-            if policy == ResolvePolicy.RESOLVED:
-                incident_resolve(incident=incident, actor=actor, note=note, at=now)
-            elif incident.status != Status.MONITORING:
-                incident_set_status(
-                    incident=incident, status=Status.MONITORING, actor=actor, note=note, at=now
-                )
 
 
 def _start_earlier_if_needed(
@@ -411,7 +273,7 @@ def _open_unseen_incident(
             **actor.entry_fields(),
         ),
     ]
-    incident_changed_on_commit(incident.pk, "resolved")
+    incident_changed_on_commit(incident.pk, flows.RESOLVED)
     return incident, entries
 
 
@@ -443,13 +305,13 @@ def apply_notification(
     incident = latest if latest is not None and latest.is_open else None
     fired, unseen = matched.fired, matched.unseen_resolved
 
-    # A ticket-level burn alert of Keel's own rules is recorded, never an incident (not
-    # paged); page-level ones join their SLO's open burn incident if another path opened it.
-    tickets = {id(row) for row in matched.rows if burns.is_ticket_burn_alert(row.labels)}
+    # Some alerts are recorded, never an incident (not paged), and some join an incident an
+    # upper app names (Keel's ticket- and page-level burn alerts): the grouping hook decides.
+    tickets = {id(row) for row in matched.rows if flows.alert_recorded_only(row.labels)}
     fired = [row for row in fired if id(row) not in tickets]
     unseen = [row for row in unseen if id(row) not in tickets]
     if incident is None and fired:
-        incident = burn_incident_to_join(labels=[row.labels for row in fired])
+        incident = flows.incident_to_join(labels=[row.labels for row in fired])
     opened = None
     extra_entries: list[TimelineEntry] = []
     if incident is None and fired:
@@ -459,14 +321,14 @@ def apply_notification(
             group_hash=ghash,
             firing=fired,
             delivery=delivery,
-            previous=burn_incident_previous(
+            previous=flows.incident_previous(
                 labels=[row.labels for row in fired], group_previous=latest
             ),
             actor=actor,
         )
         opened = incident
         extra_entries.append(opened_entry)
-        incident_changed_on_commit(incident.pk, "opened")
+        incident_changed_on_commit(incident.pk, flows.OPENED)
     elif incident is not None and (fired or matched.started_earlier or unseen):
         _start_earlier_if_needed(
             incident, [*fired, *matched.started_earlier, *unseen], actor=actor, now=now
@@ -495,7 +357,7 @@ def apply_notification(
                 row.incident = unseen_incident
         opened = unseen_incident
     alert_instances.save(matched)
-    _record_alert_changes(
+    record_alert_changes(
         fired=fired,
         resolved=matched.resolved,
         unseen=unseen,
@@ -505,8 +367,8 @@ def apply_notification(
         extra_entries=extra_entries,
         integration=integration,
     )
-    if incident is not None and burns.burn_alert_slos([row.labels for row in fired]):
-        slo_burn_incident_link(incident_id=incident.pk)  # before any evaluation can open one
+    if incident is not None and fired:
+        flows.alerts_grouped(incident_id=incident.pk, labels=[row.labels for row in fired])
     result_incident = incident or opened
     return {
         "alerts": len(notification.alerts),
@@ -543,7 +405,7 @@ def alerts_resolve_quiet(*, at: datetime | None = None) -> int:
                     row.ends_at = now
                 Alert.objects.bulk_update(rows, ["status", "ends_at"])
                 quiet = integration.quiet_period
-                _record_alert_changes(
+                record_alert_changes(
                     fired=[],
                     resolved=rows,
                     actor=Actor.system(integration),

@@ -10,9 +10,9 @@ from core.actors import Actor
 from core.errors import KeelError
 from core.roles import Role
 
+from .. import flows
 from ..choices import EntryKind
 from ..models import Incident
-from ..signals import incident_changed_on_commit
 from .freshness import refuse_if_stale
 from .incidents import _entry, _lock, _now, check_can_hold_a_role
 
@@ -45,7 +45,7 @@ def incident_assign_commander(
         text=f"{name} is now the incident commander." if name else "No incident commander.",
         data={"role": "commander", "user": name},
     )
-    incident_changed_on_commit(incident.pk, "roles")
+    flows.incident_changed_on_commit(incident.pk, flows.ROLES)
     return incident
 
 
@@ -78,7 +78,7 @@ def incident_add_responder(
         text=f"{user.get_username()} joined as a responder.",
         data={"role": "responder", "user": user.get_username(), "added": True},
     )
-    incident_changed_on_commit(incident.pk, "roles")
+    flows.incident_changed_on_commit(incident.pk, flows.ROLES)
     return incident
 
 
@@ -110,5 +110,5 @@ def incident_remove_responder(
         text=f"{user.get_username()} left the responders.",
         data={"role": "responder", "user": user.get_username(), "added": False},
     )
-    incident_changed_on_commit(incident.pk, "roles")
+    flows.incident_changed_on_commit(incident.pk, flows.ROLES)
     return incident

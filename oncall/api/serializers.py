@@ -8,7 +8,13 @@ from rest_framework import serializers
 
 from catalog.models import Service, Team
 from core.bounds import span_problem
-from core.serializer_fields import keel_datetime
+from core.serializer_fields import (
+    UNKNOWN_USERNAME,
+    SafeSlugField,
+    UsernamesField,
+    keel_datetime,
+)
+from core.serializer_fields import active_user_field as _users
 from core.validators import validate_whole_minutes
 from oncall.models import (
     CalendarFeed,
@@ -41,49 +47,6 @@ from ..choices import Channel, ShiftUnit, TargetKind
 User = get_user_model()
 
 
-class SafeSlugField(serializers.SlugRelatedField):
-    """A slug lookup that refuses NUL (PostgreSQL text cannot hold it) as invalid input."""
-
-    def to_internal_value(self, data: Any) -> Any:
-        if isinstance(data, str) and "\x00" in data:
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-UNKNOWN_USERNAME: Any = {"does_not_exist": "Unknown username: {value}."}
-
-
-def _users() -> Any:
-    return SafeSlugField(
-        slug_field="username",
-        queryset=User.objects.filter(is_active=True),
-        error_messages=UNKNOWN_USERNAME,
-    )
-
-
-class UsernamesField(serializers.ListField):
-    """Usernames in order, each an active user; unknown ones are refused all at once, by
-    name, so that a typo cannot drop someone from a rotation."""
-
-    child = serializers.CharField(max_length=150)
-
-    def to_internal_value(self, data: Any) -> list[Any]:
-        names: list[str] = super().to_internal_value(data)
-        users = {u.get_username(): u for u in User.objects.filter(username__in=names)}
-        unknown = [n for n in names if n not in users]
-        if unknown:
-            raise serializers.ValidationError(
-                f"Unknown username{'s' if len(unknown) > 1 else ''}: {', '.join(unknown)}."
-            )
-        inactive = [n for n in names if not users[n].is_active]
-        if inactive:
-            raise serializers.ValidationError(f"Deactivated: {', '.join(inactive)}.")
-        duplicates = sorted({n for n in names if names.count(n) > 1})
-        if duplicates:
-            raise serializers.ValidationError(f"Listed more than once: {', '.join(duplicates)}.")
-        return [users[n] for n in names]
-
-
 _when = keel_datetime
 
 
@@ -93,54 +56,8 @@ def _hour() -> serializers.TimeField:
     )
 
 
-class TeamSerializer(serializers.ModelSerializer):
-    members: Any = serializers.SlugRelatedField(slug_field="username", many=True, read_only=True)
-    fallback_contacts: Any = serializers.SlugRelatedField(
-        slug_field="username", many=True, read_only=True
-    )
-
-    class Meta:
-        model = Team
-        fields = [
-            "id",
-            "name",
-            "slug",
-            "time_zone",
-            "members",
-            "fallback_contacts",
-            "working_days",
-            "working_start",
-            "working_end",
-        ]
-
-
 def _weekday() -> serializers.IntegerField:
     return serializers.IntegerField(min_value=0, max_value=6)
-
-
-class TeamWriteSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200)
-    slug = serializers.SlugField(max_length=100)
-    time_zone = serializers.CharField(max_length=64, default="UTC")
-    members = UsernamesField(required=False, default=list)
-    fallback_contacts = UsernamesField(required=False, default=list)
-    working_days = serializers.ListField(
-        child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
-    )
-    working_start = serializers.TimeField(required=False)
-    working_end = serializers.TimeField(required=False)
-
-
-class TeamUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(max_length=200, required=False)
-    time_zone = serializers.CharField(max_length=64, required=False)
-    members = UsernamesField(required=False)
-    fallback_contacts = UsernamesField(required=False)
-    working_days = serializers.ListField(
-        child=_weekday(), required=False, max_length=7, help_text="0 = Monday."
-    )
-    working_start = serializers.TimeField(required=False)
-    working_end = serializers.TimeField(required=False)
 
 
 class LayerSerializer(serializers.ModelSerializer):

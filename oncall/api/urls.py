@@ -1,11 +1,12 @@
 from django.urls import path
 
-from config.routers import Router
+from catalog.api import TeamViewSet
+from core.routers import Router
 
 from . import views
 
 router = Router()
-router.register("teams", views.TeamViewSet, basename="oncall-team")
+router.register("teams", TeamViewSet, basename="oncall-team")
 router.register("schedules", views.ScheduleViewSet, basename="oncall-schedule")
 router.register("layers", views.LayerViewSet, basename="oncall-layer")
 router.register("overrides", views.OverrideViewSet, basename="oncall-override")

@@ -19,7 +19,7 @@ from rest_framework.serializers import Serializer
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder, IsViewer, _RolePermission
-from catalog.models import Team
+from catalog import selectors as catalog_selectors
 from core.bounds import datetime_problem
 from core.errors import KeelError
 from core.roles import Role, role_of
@@ -61,31 +61,6 @@ def _fake(view: Any) -> bool:
 def _visible(view: Any, model: type[M], selector: Callable[..., QuerySet[M]]) -> QuerySet[M]:
     """What the selector lets the requesting user see (nothing while the schema is built)."""
     return model._default_manager.none() if _fake(view) else selector(user=view.request.user)
-
-
-class TeamViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
-    """Teams: viewers read, admins create and change."""
-
-    permission_classes = [IsViewer]
-    serializer_class = s.TeamSerializer
-    lookup_field = "slug"
-
-    def get_queryset(self) -> QuerySet[Team]:
-        return _visible(self, Team, selectors.team_list)
-
-    @extend_schema(request=s.TeamWriteSerializer, responses={201: s.TeamSerializer})
-    def create(self, request: Request) -> Response:
-        team = services.team_create(user=request.user, **_valid(s.TeamWriteSerializer, request))
-        return Response(s.TeamSerializer(team).data, status=status.HTTP_201_CREATED)
-
-    @extend_schema(request=s.TeamUpdateSerializer, responses=s.TeamSerializer)
-    def partial_update(self, request: Request, slug: str) -> Response:
-        team = services.team_update(
-            user=request.user,
-            team=self.get_object(),
-            **_valid(s.TeamUpdateSerializer, request, partial=True),
-        )
-        return Response(s.TeamSerializer(team).data)
 
 
 def _time_param(request: Request, name: str, default: datetime) -> datetime:
@@ -331,7 +306,7 @@ class OnCallNowView(APIView):
         team = None
         slug = request.query_params.get("team")
         if slug:
-            team = Team.objects.filter(slug=slug).first() if "\x00" not in slug else None
+            team = catalog_selectors.team_by_slug(user=request.user, slug=slug)
             if team is None:
                 raise KeelError(f"No team with the slug {slug!r}.", field="team")
         rows = selectors.oncall_now(schedules=selectors.schedule_list(user=request.user, team=team))

@@ -1,4 +1,7 @@
-"""Every state change of the on-call app, one service each."""
+"""Every state change of the on-call app, one service each (and the catalog's team
+changes, which the on-call pages make)."""
+
+from catalog.services import team_create, team_update
 
 from .escalation import (
     StepSpec,
@@ -34,8 +37,6 @@ from .schedules import (
     schedule_create,
     schedule_delete,
     schedule_update,
-    team_create,
-    team_update,
 )
 
 __all__ = [

@@ -9,8 +9,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min
 
 from catalog.models import Team
+from core.actors import Actor
 from core.errors import KeelError
 from core.roles import Role
+from incidents.services import incident_acknowledge, incident_record
 from oncall.models import (
     Escalation,
     EscalationPolicy,
@@ -315,9 +317,6 @@ def escalation_stop_if_done(
 def escalation_acknowledge(*, user: Any, incident: Any, at: datetime | None = None) -> int:
     """Stop paging for an incident: acknowledge it (a reopened incident asks again) and
     stop its running escalations now. The number of runs stopped."""
-    from core.actors import Actor
-    from core.errors import KeelError
-    from incidents.services import incident_acknowledge, incident_record
 
     require(user, Role.RESPONDER)
     when = now(at)
@@ -362,8 +361,6 @@ def escalation_run_step(
     """Run step `position` of round `round`, if the escalation still waits for exactly
     that step and the incident still needs someone; None when there is nothing to do
     (a repeated or stale task, an acknowledged or resolved incident)."""
-    from core.actors import Actor
-    from incidents.services import incident_record
 
     when = now(at)
     escalation = (

@@ -14,11 +14,18 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
 
+from catalog import selectors as catalog_selectors
 from catalog.models import Team
+from core.actors import Actor
+from incidents.choices import EntryKind
+from incidents.models import Incident
+from incidents.services import incident_record
 from oncall.models import ContactMethod, Escalation, EscalationStep, Page
 
 from .. import rotation
 from ..choices import Channel, EscalationState, TargetKind
+from ..selectors import on_call_at
+from . import escalation  # which calls this module back: names are read at call time
 from ._common import now
 
 logger = logging.getLogger(__name__)
@@ -91,7 +98,6 @@ def _user_ids(shifts: Sequence[rotation.Shift]) -> list[int]:
 def _schedule_on_call(schedule: Any, at: datetime, result: StepRecipients) -> list[int]:
     """Who is on call for a schedule target; a layer that cannot be worked out falls
     back to the other layers, then the team's fallback contacts, then the admins."""
-    from ..selectors import on_call_at
 
     shifts: list[rotation.Shift] = []
     try:
@@ -202,15 +208,14 @@ def create_pages(
 
 
 def _owning_teams(incident: Any) -> list[Team]:
-    return list(Team.objects.filter(services__incidents=incident).distinct().order_by("slug"))
+    return catalog_selectors.teams_owning(services=incident.services.all())
 
 
 def why_nobody(incident: Any) -> str | None:
     """Why an incident would page nobody (no service, no owning team, no policy, a
     policy without steps), or None when some policy pages for it."""
-    from .escalation import policies_for_incident
 
-    policies = policies_for_incident(incident)
+    policies = escalation.policies_for_incident(incident)
     if any(p.steps.exists() for p in policies):
         return None
     services = list(incident.services.select_related("owner").order_by("slug"))
@@ -231,10 +236,6 @@ def escalation_fallback(
 ) -> list[Page]:
     """Page the fallback of an incident that would page nobody, once per opening (a
     reopen asks again), and say so on its timeline. The pages to deliver."""
-    from core.actors import Actor
-    from incidents.choices import EntryKind
-    from incidents.models import Incident
-    from incidents.services import incident_record
 
     when = now(at)
     locked = Incident.objects.select_for_update().filter(pk=incident.pk).first()

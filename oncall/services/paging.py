@@ -14,13 +14,16 @@ from django.db import transaction
 from django.urls import reverse
 
 from core import outbound
+from core.actors import Actor
 from core.errors import KeelError
 from core.outbound_policy import Refused, check_url
 from core.roles import Role, role_of
+from incidents.services import incident_acknowledge
 
 from ..choices import Channel, PageStatus
 from ..models import ContactMethod, Page
 from ._common import now, require
+from .escalation import acknowledged_at, escalation_stop_if_done
 
 logger = logging.getLogger(__name__)
 
@@ -109,13 +112,9 @@ def page_from_token(token: str) -> Page:
 
 def page_acknowledge(*, page: Page, at: datetime | None = None) -> Any:
     """Acknowledge the paged incident as the paged person (the signed link proves who)."""
-    from core.actors import Actor
-    from core.errors import KeelError
-    from incidents.services import incident_acknowledge
 
     if role_of(page.user) < Role.RESPONDER:
         raise KeelError(f"{page.user} cannot acknowledge incidents (needs the responder role).")
-    from .escalation import escalation_stop_if_done
 
     when = now(at)
     try:
@@ -237,7 +236,6 @@ def _send(page: Page) -> str:
 def _acknowledged(page: Page) -> bool:
     """Whether someone has the incident, as far as the page's escalation run goes (a
     run restarted by a reopen ignores the acknowledgement from before)."""
-    from .escalation import acknowledged_at
 
     if page.escalation is None:
         return page.incident.last_acknowledged_at is not None

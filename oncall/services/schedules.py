@@ -1,4 +1,5 @@
-"""Teams, schedules, layers and overrides: configuration changes."""
+"""Schedules, layers and overrides: configuration changes (teams are catalog's, re-exported
+here for the on-call pages)."""
 
 from collections.abc import Sequence
 from datetime import datetime, time
@@ -6,140 +7,17 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from catalog.models import Team, validate_time_zone
-from catalog.models.team import WORKING_DAYS_DEFAULT
+from catalog.models import Team
+from catalog.services import check_zone as _check_zone
 from core.bounds import OutOfBounds
 from core.errors import KeelError
-from core.roles import Role, role_of
+from core.roles import Role
 from oncall.models import Layer, LayerParticipant, Override, Schedule
 
 from ..bounds import PARTICIPANTS_MAX, check_layer_values, check_override_span
 from ..choices import ShiftUnit
 from ..models.schedules import ALL_WEEKDAYS
 from ._common import now, require
-
-
-def _check_zone(value: str, field: str = "time_zone") -> str:
-    try:
-        validate_time_zone(value)
-    except Exception as exc:
-        raise KeelError(
-            f"{value!r} is not an IANA time zone (e.g. Europe/Berlin).", field=field
-        ) from exc
-    return value
-
-
-def _check_working_hours(days: Sequence[int], start: time, end: time) -> list[int]:
-    if any(not isinstance(d, int) or not 0 <= d <= 6 for d in days):
-        raise KeelError("Working days are 0 (Monday) to 6 (Sunday).", field="working_days")
-    if start >= end:
-        raise KeelError(
-            f"Working hours end after they start ({start:%H:%M} is not before {end:%H:%M}).",
-            field="working_end",
-        )
-    return sorted(set(days))
-
-
-def _check_fallback_contacts(people: Sequence[Any]) -> list[Any]:
-    """Fallback contacts must be able to acknowledge what they are paged for."""
-    for person in people:
-        if not person.is_active:
-            raise KeelError(f"{person} is deactivated.", field="fallback_contacts")
-        if role_of(person) < Role.RESPONDER:
-            raise KeelError(
-                f"{person} is a viewer and cannot acknowledge a page; fallback contacts "
-                "need the responder or admin role.",
-                field="fallback_contacts",
-            )
-    return list(dict.fromkeys(people))
-
-
-def _check_name(name: str) -> str:
-    name = name.strip()
-    if not name:
-        raise KeelError("A team needs a name.", field="name")
-    return name
-
-
-@transaction.atomic
-def team_create(
-    *,
-    user: Any,
-    name: str,
-    slug: str,
-    time_zone: str = "UTC",
-    members: Sequence[Any] = (),
-    working_days: Sequence[int] = WORKING_DAYS_DEFAULT,
-    working_start: time = time(9),
-    working_end: time = time(18),
-    fallback_contacts: Sequence[Any] = (),
-) -> Team:
-    """A new team. Off-hours (for reports) are outside its working days and hours,
-    Monday to Friday 09:00-18:00 unless given. Its fallback contacts are paged when
-    Keel cannot work out who is on call for it (else Keel's admins are)."""
-    require(user, Role.ADMIN)
-    name = _check_name(name)
-    fallback = _check_fallback_contacts(fallback_contacts)
-    _check_zone(time_zone)
-    days = _check_working_hours(working_days, working_start, working_end)
-    if Team.objects.filter(slug=slug).exists():
-        raise KeelError(f"A team with the slug {slug!r} exists already.", field="slug")
-    try:
-        with transaction.atomic():
-            team = Team.objects.create(
-                name=name,
-                slug=slug,
-                time_zone=time_zone,
-                working_days=days,
-                working_start=working_start,
-                working_end=working_end,
-            )
-    except IntegrityError as exc:  # a concurrent create of the same slug
-        raise KeelError(f"A team with the slug {slug!r} exists already.", field="slug") from exc
-    team.members.set(members)
-    team.fallback_contacts.set(fallback)
-    return team
-
-
-@transaction.atomic
-def team_update(
-    *,
-    user: Any,
-    team: Team,
-    name: str | None = None,
-    time_zone: str | None = None,
-    members: Sequence[Any] | None = None,
-    working_days: Sequence[int] | None = None,
-    working_start: time | None = None,
-    working_end: time | None = None,
-    fallback_contacts: Sequence[Any] | None = None,
-) -> Team:
-    """Change what is given. A schedule keeps its own zone when the team's changes."""
-    require(user, Role.ADMIN)
-    fallback = None if fallback_contacts is None else _check_fallback_contacts(fallback_contacts)
-    fields = []
-    if name is not None:
-        team.name = _check_name(name)
-        fields.append("name")
-    if time_zone is not None:
-        team.time_zone = _check_zone(time_zone)
-        fields.append("time_zone")
-    if working_days is not None or working_start is not None or working_end is not None:
-        team.working_days = _check_working_hours(
-            team.working_days if working_days is None else working_days,
-            working_start or team.working_start,
-            working_end or team.working_end,
-        )
-        team.working_start = working_start or team.working_start
-        team.working_end = working_end or team.working_end
-        fields += ["working_days", "working_start", "working_end"]
-    if fields:
-        team.save(update_fields=fields)
-    if members is not None:
-        team.members.set(members)
-    if fallback is not None:
-        team.fallback_contacts.set(fallback)
-    return team
 
 
 @transaction.atomic

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from config.routers import Router
+from core.routers import Router
 from postmortems.api.views import (
     ActionItemViewSet,
     FiguresView,

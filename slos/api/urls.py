@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.utils import extend_schema, extend_schema_view
 
-from config.routers import Router
+from core.routers import Router
 
 from . import flagger, views
 

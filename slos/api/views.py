@@ -12,7 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsResponder
-from catalog.models import Service, Team
+from catalog import api as catalog_api
+from catalog.models import Service
 from core.actors import Actor
 from slos.models import SLO, GateBypass
 
@@ -22,41 +23,20 @@ from ..services.gate import GateReport
 from . import serializers as s
 
 
-class ServiceSerializer(serializers.ModelSerializer):
-    owner = s.SlugField(
-        slug_field="slug",
-        queryset=Team.objects.all(),
-        allow_null=True,
-        required=False,
-        help_text="Slug of the owning team.",
-    )
-
-    class Meta:
-        model = Service
-        fields = [
-            "slug",
-            "name",
-            "description",
-            "owner",
-            "tier",
-            "sla_objective",
-            "gate_warn_only",
-            "budget_policy",
-            "discovered",
-            "created_at",
-        ]
-        read_only_fields = ["created_at"]
-
+# The catalog's serializer, with the error-budget policy override checked.
+class ServiceSerializer(catalog_api.ServiceSerializer):
     budget_policy = serializers.JSONField(required=False, validators=[s.policy_field])
 
+    class Meta(catalog_api.ServiceSerializer.Meta):
+        pass
 
-class ServiceViewSet(viewsets.ModelViewSet):
+
+class ServiceViewSet(catalog_api.ServiceViewSet):
     """Services: everyone reads; admins create, edit and tidy discovered ones."""
 
-    queryset = Service.objects.select_related("owner").order_by("slug")
+    # The catalog's viewset, with the corrections of the service's SLOs.
+
     serializer_class = ServiceSerializer
-    lookup_field = "slug"
-    filterset_fields = ["discovered"]
 
     @extend_schema(request=s.CorrectionSerializer, responses={201: s.CorrectionSerializer})
     @action(detail=True, methods=["get", "post"])

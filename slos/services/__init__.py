@@ -1,7 +1,6 @@
 """Every state change in the slos app, one service each."""
 
 from .burns import burn_incident_previous, burn_incident_to_join, slo_burn_incident_link
-from .catalog import service_create, service_set_owner, service_slug, services_get_or_discover
 from .evaluation import SloFigures, slo_evaluate, slo_figures, slos_evaluate_all
 from .events import events_push
 from .gate import (
@@ -11,7 +10,7 @@ from .gate import (
     gate_check,
     gate_revoked_text,
 )
-from .impact import incident_impacts_update
+from .impact import incident_budget_follow, incident_impacts_update
 from .slos import correction_create, slo_create, slo_delete, slo_update, slo_upsert
 
 __all__ = [
@@ -25,11 +24,8 @@ __all__ = [
     "gate_bypass_revoke",
     "gate_check",
     "gate_revoked_text",
+    "incident_budget_follow",
     "incident_impacts_update",
-    "service_create",
-    "service_set_owner",
-    "service_slug",
-    "services_get_or_discover",
     "slo_burn_incident_link",
     "slo_create",
     "slo_delete",

@@ -6,20 +6,26 @@ end of a burn goes on the timeline and follows the resolve policy."""
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 
 from core.actors import Actor
+from incidents.choices import OPEN_STATUSES, AlertStatus, EntryKind, ResolvePolicy, Status
+from incidents.models import Alert, Incident
+from incidents.services import (
+    incident_declare,
+    incident_record,
+    incident_resolve,
+    incident_set_status,
+)
 
 from .. import burns, durations
 from ..models import SLO, SloStatus
-
-if TYPE_CHECKING:
-    from incidents.models import Incident
-
-    from .evaluation import SloFigures
+from .evaluation import SloFigures, dec
 
 logger = logging.getLogger(__name__)
 
@@ -43,7 +49,6 @@ def burn_text(figures: SloFigures) -> str:
 
 
 def burn_data(figures: SloFigures) -> dict[str, object]:
-    from .evaluation import dec
 
     return {
         "slo": figures.slo.pk,
@@ -65,8 +70,6 @@ def _burn_alerts_of(slo: SLO) -> Q:
 def burn_incident_open(status: SloStatus) -> Incident | None:
     """The SLO's open burn incident: the linked one, else an open incident that holds a page-
     level burn alert of this SLO (opened through Alertmanager before any link was made)."""
-    from incidents.choices import OPEN_STATUSES
-    from incidents.models import Incident
 
     linked = status.burn_incident
     if linked is not None and linked.is_open:
@@ -81,8 +84,6 @@ def burn_incident_open(status: SloStatus) -> Incident | None:
 def burn_page(status: SloStatus, figures: SloFigures) -> Incident:
     """Keel's evaluation sees a page-level burn: join the SLO's open burn incident (back to
     investigating if it was being monitored), or open one linked to the previous burn's."""
-    from incidents.choices import EntryKind, Status
-    from incidents.services import incident_declare, incident_record, incident_set_status
 
     actor = Actor.system()
     incident = burn_incident_open(status)
@@ -123,7 +124,6 @@ def _resolve_policy(incident: Incident) -> str:
     """The resolve policy of the integration the burn came through (the incident's, else
     that of its latest alert); the integrations' default (monitoring) for a burn only Keel's
     own evaluation saw."""
-    from incidents.choices import ResolvePolicy
 
     integration = incident.integration
     if integration is None:
@@ -135,8 +135,6 @@ def _resolve_policy(incident: Incident) -> str:
 def burn_ended(status: SloStatus, figures: SloFigures) -> None:
     """Keel's evaluation sees the page-level burn end: say so on the burn incident's
     timeline and, once no alert of it fires any more, apply the resolve policy."""
-    from incidents.choices import AlertStatus, EntryKind, ResolvePolicy, Status
-    from incidents.services import incident_record, incident_resolve, incident_set_status
 
     incident = status.burn_incident
     if incident is None:
@@ -182,7 +180,7 @@ def _statuses(pairs: list[tuple[str, str]]) -> list[SloStatus]:
     )
 
 
-def burn_incident_to_join(*, labels: list[dict[str, Any]]) -> Incident | None:
+def burn_incident_to_join(*, labels: Sequence[Mapping[str, Any]]) -> Incident | None:
     """For alerts about to open an incident: the open burn incident of an SLO their page-
     level `KeelErrorBudgetBurn` alerts name, which they join instead (one burn, one open
     incident). Locks those SLOs' status rows until the caller's transaction ends, so that
@@ -195,7 +193,7 @@ def burn_incident_to_join(*, labels: list[dict[str, Any]]) -> Incident | None:
 
 
 def burn_incident_previous(
-    *, labels: list[dict[str, Any]], group_previous: Incident | None
+    *, labels: Sequence[Mapping[str, Any]], group_previous: Incident | None
 ) -> Incident | None:
     """The incident a new one opened from these alerts follows: the alert group's last
     incident, or, when its page-level `KeelErrorBudgetBurn` alerts name an SLO whose last
@@ -214,7 +212,6 @@ def slo_burn_incident_link(*, incident_id: int) -> int:
     """An incident holding page-level `KeelErrorBudgetBurn` alerts (labels `service` and
     `slo`) becomes the burn incident of each SLO they name that has no open one, so Keel's
     evaluation joins it instead of opening a second. Returns how many SLOs were linked."""
-    from incidents.models import Alert
 
     labels = list(Alert.objects.filter(incident_id=incident_id).values_list("labels", flat=True))
     linked = 0
@@ -228,7 +225,6 @@ def slo_burn_incident_link(*, incident_id: int) -> int:
 
 def ticket_burn_notify(*, slo_id: int, text: str) -> int:
     """Email the owning team of the SLO's service about a ticket-level burn (not a page)."""
-    from django.core.mail import send_mail
 
     slo = SLO.objects.select_related("service__owner").filter(pk=slo_id).first()
     if slo is None or slo.service.owner is None:

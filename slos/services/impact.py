@@ -1,7 +1,6 @@
 """What an incident cost each SLO of its services: live while open, frozen on resolve,
 recomputed (with a timeline entry) when its times are corrected."""
 
-import functools
 import logging
 from datetime import datetime, timedelta
 from decimal import Decimal
@@ -12,17 +11,22 @@ from django.db import transaction
 from django.utils import timezone
 
 from core.actors import Actor
+from incidents import flows
+from incidents.choices import OPEN_STATUSES, EntryKind
+from incidents.models import Incident
+from incidents.services import incident_record
 
 from .. import budget, budget_ledger, debits, sli
 from ..choices import BudgetingMethod
 from ..models import SLO, IncidentImpact
 from ..models.impact import PeriodSource
+from .burns import slo_burn_incident_link
 from .evaluation import allowance, dec, slo_window
 
 logger = logging.getLogger(__name__)
 
-RECOMPUTE_CHANGES = ("times_corrected", "reopened")
-FREEZE_CHANGES = ("resolved", "closed")
+RECOMPUTE_CHANGES = (flows.TIMES_CORRECTED, flows.REOPENED)
+FREEZE_CHANGES = (flows.RESOLVED, flows.CLOSED)
 
 
 def _percent(value: Decimal | None) -> str:
@@ -166,33 +170,15 @@ def _compute(
 
 
 def _start_corrected(incident: Any) -> bool:
-    from incidents.choices import EntryKind
-
     return incident.timeline.filter(
         kind=EntryKind.FIELD_CORRECTED, data__field="started_at"
     ).exists()
-
-
-def _postmortem_follows(incident_id: int) -> None:
-    """A postmortem not yet published states the debit as it now is (the postmortem may have
-    been drafted, on resolution, before the debit was frozen)."""
-    from postmortems.models import Postmortem, PostmortemStatus
-    from postmortems.tasks import draft_postmortem
-
-    unpublished = Postmortem.objects.filter(incident_id=incident_id).exclude(
-        status=PostmortemStatus.PUBLISHED
-    )
-    if unpublished.exists():
-        draft_postmortem.delay(incident_id)
 
 
 def _record_shares(
     changed: list[tuple[IncidentImpact, Decimal | None]], by: str, at: datetime
 ) -> None:
     """Tell an overlapping incident that its debit changed because of `by`."""
-    from incidents.choices import EntryKind
-    from incidents.services import incident_record
-
     for other, before in changed:
         incident_record(
             incident=other.incident,
@@ -212,10 +198,6 @@ def incident_impacts_update(
     *, incident_id: int, change: str = "", at: datetime | None = None
 ) -> list[IncidentImpact]:
     """Compute the debit of an incident on every SLO of its services (docs/budget.md)."""
-    from incidents.choices import EntryKind
-    from incidents.models import Incident
-    from incidents.services import incident_record
-
     now = at or timezone.now()
     incident = Incident.objects.prefetch_related("services").filter(pk=incident_id).first()
     if incident is None:
@@ -269,8 +251,8 @@ def incident_impacts_update(
     followers = {other.incident_id for other, _ in shares_changed}
     if changed and (recompute or change in FREEZE_CHANGES):
         followers.add(incident.pk)
-    for follower in followers:
-        transaction.on_commit(functools.partial(_postmortem_follows, follower))
+    for follower in followers:  # what follows a debit's change: incidents/flows.py
+        flows.incident_changed_on_commit(follower, flows.BUDGET_IMPACT)
     if changed and (recompute or change in FREEZE_CHANGES):
         verb = "recomputed after a time correction" if recompute else "frozen at resolution"
         incident_record(
@@ -298,11 +280,21 @@ def incident_impacts_update(
     return results
 
 
+def incident_budget_follow(
+    *, incident_id: int, change: str, at: datetime | None = None
+) -> list[IncidentImpact]:
+    """What follows an incident change for error budgets (incidents/flows.py): a new
+    incident holding page-level burn alerts becomes the burn incident of the SLOs they name,
+    and the impact of an incident on the SLOs of its services is brought up to date."""
+    if change == flows.OPENED:
+        slo_burn_incident_link(incident_id=incident_id)
+    if not Incident.objects.filter(pk=incident_id, services__slos__isnull=False).exists():
+        return []
+    return incident_impacts_update(incident_id=incident_id, change=change, at=at)
+
+
 def impacts_refresh_open(*, at: datetime | None = None) -> int:
     """Keep the live impact of every open incident that touches an SLO current."""
-    from incidents.choices import OPEN_STATUSES
-    from incidents.models import Incident
-
     ids = (
         Incident.objects.filter(status__in=OPEN_STATUSES, services__slos__isnull=False)
         .values_list("pk", flat=True)

@@ -6,7 +6,10 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString, mark_safe
 
+from core.roles import Role, role_of
+
 from .. import charts, selectors
+from ..selectors import status_data_problem
 
 register = template.Library()
 
@@ -23,7 +26,6 @@ def percent(value: Any, places: int = 1) -> str:
 def data_problem(status: Any) -> str:
     """ "" when the gate can decide on this SLO's data now, else what it says ("no data",
     "data is stale (...)")."""
-    from ..selectors import status_data_problem
 
     return status_data_problem(status) if status else ""
 
@@ -66,7 +68,6 @@ def incident_budget_impact(context: dict[str, Any], incident: Any) -> dict[str, 
         if user and user.is_authenticated and incident is not None
         else []
     )
-    from core.roles import Role, role_of
 
     can_correct = bool(found) and role_of(user) >= Role.RESPONDER
     return {"debits": found, "incident": incident, "can_correct": can_correct}

@@ -6,6 +6,7 @@ import pytest
 from django.db import transaction
 
 from core.actors import Actor
+from incidents.flows import incident_changed
 from incidents.services import (
     incident_acknowledge,
     incident_add_responder,
@@ -18,7 +19,6 @@ from incidents.services import (
     incident_set_status,
     incident_update_details,
 )
-from incidents.signals import incident_changed
 from tests.incidents import payloads
 
 pytestmark = pytest.mark.django_db

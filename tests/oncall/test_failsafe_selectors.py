@@ -8,10 +8,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from catalog.services import team_update
 from oncall import selectors
 from oncall.rotation import Layer as RotationLayer
 from oncall.services.fallback import step_recipients
-from oncall.services.schedules import team_update
 
 from .test_rotation_hostile import hostile_layers, unchecked
 

@@ -20,12 +20,13 @@ from django.utils import timezone
 from accounts.models import ApiToken
 from accounts.services import api_token_create, api_token_revoke
 from catalog.models import Service, Team
+from catalog.services import team_create
 from core.actors import Actor
 from incidents import services as incident_services
 from incidents.choices import Kind, Severity
 from incidents.models import Incident, Integration
 from oncall.services.escalation import StepSpec, TargetSpec, policy_create
-from oncall.services.schedules import layer_create, schedule_create, team_create
+from oncall.services.schedules import layer_create, schedule_create
 from slos.demo import demo_sli_push, demo_slo
 from slos.services import slos_evaluate_all
 

@@ -8,10 +8,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from catalog.models import Service, Team
+from catalog.services import service_create, service_set_owner
 from core.actors import Actor
 from core.errors import KeelError
 
-from ...services import service_create, service_set_owner, slo_upsert
+from ...services import slo_upsert
 from ...slo_files import SloFileError, SloSpec, read
 
 
