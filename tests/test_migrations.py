@@ -423,3 +423,12 @@ def test_upgrading_a_released_database_keeps_every_moved_row_permission_and_admi
     assert postmortem_edit.get_admin_url() == (
         f"/admin/postmortems/postmortem/{postmortem.pk}/change/"
     )
+
+
+def test_migrating_back_returns_the_content_types_to_the_released_apps(released: Apps) -> None:
+    """A database taken back to the released migrations finds its moved models' content
+    types (and with them permissions and admin history) where the released code looks."""
+    content_type = released.get_model("contenttypes", "ContentType")
+    for (old_app, model), new_app in MOVED.items():
+        assert content_type.objects.filter(app_label=old_app, model=model).count() == 1, model
+        assert not content_type.objects.filter(app_label=new_app, model=model).exists(), model

@@ -18,6 +18,14 @@ def content_types_follow(apps, schema_editor):
             ContentType.objects.filter(app_label=old_app, model=model).update(app_label="catalog")
 
 
+def content_types_go_back(apps, schema_editor):
+    """Migrating back: the content types return to the apps the models came from."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    for old_app, model in [('slos', 'service'), ('oncall', 'team')]:
+        if not ContentType.objects.filter(app_label=old_app, model=model).exists():
+            ContentType.objects.filter(app_label="catalog", model=model).update(app_label=old_app)
+
+
 class Migration(migrations.Migration):
     """Service (from slos) and Team (from oncall) become the catalog's, on their tables."""
 
@@ -84,5 +92,5 @@ class Migration(migrations.Migration):
             ),
             ],
         ),
-        migrations.RunPython(content_types_follow, migrations.RunPython.noop),
+        migrations.RunPython(content_types_follow, content_types_go_back),
     ]

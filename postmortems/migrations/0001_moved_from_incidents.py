@@ -15,6 +15,14 @@ def content_types_follow(apps, schema_editor):
             ContentType.objects.filter(app_label=old_app, model=model).update(app_label="postmortems")
 
 
+def content_types_go_back(apps, schema_editor):
+    """Migrating back: the content types return to the apps the models came from."""
+    ContentType = apps.get_model("contenttypes", "ContentType")
+    for old_app, model in [('incidents', 'postmortem'), ('incidents', 'postmortemsection'), ('incidents', 'postmortemreviewer'), ('incidents', 'postmortemversion'), ('incidents', 'postmortempdf'), ('incidents', 'actionitem'), ('incidents', 'postmortemtemplate')]:
+        if not ContentType.objects.filter(app_label=old_app, model=model).exists():
+            ContentType.objects.filter(app_label="postmortems", model=model).update(app_label=old_app)
+
+
 class Migration(migrations.Migration):
     """The postmortem models, moved from incidents onto their existing tables."""
 
@@ -234,5 +242,5 @@ class Migration(migrations.Migration):
             ),
             ],
         ),
-        migrations.RunPython(content_types_follow, migrations.RunPython.noop),
+        migrations.RunPython(content_types_follow, content_types_go_back),
     ]
