@@ -24,7 +24,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 # What Keel loads at run time besides its wheels: WeasyPrint's Pango and HarfBuzz (through
 # cffi) with the fonts the postmortem PDF is set in; CA certificates for outbound HTTPS
-# (Prometheus, chat and paging webhooks); Python itself when the base has none.
+# (Prometheus, chat and paging webhooks); Python and venv from Debian when the base has
+# no Python that makes a virtual environment.
 COPY deploy/image/apt-install /usr/local/lib/keel-build/apt-install
 RUN --mount=type=secret,id=apt.sources,required=false \
     --mount=type=secret,id=apt.conf,required=false \
@@ -33,11 +34,12 @@ RUN --mount=type=secret,id=apt.sources,required=false \
         ca-certificates \
         libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz0b libharfbuzz-subset0 \
         fonts-dejavu-core \
-    && if ! command -v python3 >/dev/null; then \
-        sh /usr/local/lib/keel-build/apt-install python3 python3-venv; \
+    && if ! python3 -m venv /opt/keel 2>/dev/null; then \
+        rm -rf /opt/keel \
+        && sh /usr/local/lib/keel-build/apt-install python3 python3-venv \
+        && python3 -m venv /opt/keel; \
     fi \
-    && rm -rf /usr/local/lib/keel-build \
-    && python3 -m venv /opt/keel
+    && rm -rf /usr/local/lib/keel-build
 
 RUN useradd --system --uid 10001 --user-group --no-create-home --home-dir /app keel
 
