@@ -62,7 +62,7 @@ RUN --mount=type=secret,id=pip.conf,required=false \
     && DJANGO_DEBUG=0 DJANGO_SECRET_KEY=collectstatic-only-not-a-secret \
        DATABASE_URL=sqlite://:memory: REDIS_URL= \
        python manage.py collectstatic --noinput \
-    && python -m compileall -q config accounts incidents slos oncall assistants
+    && python -m compileall -q core accounts catalog incidents slos oncall postmortems assistants config demo
 
 USER keel
 EXPOSE 8000
