@@ -17,7 +17,7 @@ from slos.models import SLO, Correction, GateBypass, IncidentImpact, SloStatus, 
 from . import budget, budget_ledger, budget_policy, burn_rates, charts, sli
 from .choices import BudgetingMethod
 from .debits import Debit, debit_of, debits
-from .services.evaluation import allowance, slo_window
+from .services.figures import allowance, slo_window
 
 
 def slo_list(*, user: Any) -> QuerySet[SLO]:

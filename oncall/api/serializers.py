@@ -43,6 +43,7 @@ from ..bounds import (
     shift_length_problem,
 )
 from ..choices import Channel, ShiftUnit, TargetKind
+from ..selectors import delivery_error_for
 
 User = get_user_model()
 
@@ -324,8 +325,6 @@ class PageSerializer(serializers.ModelSerializer):
         return page.step_position + 1 if page.step_position is not None else None
 
     def get_last_error(self, page: Page) -> str:
-        from ..selectors import delivery_error_for
-
         request = self.context.get("request")
         user = getattr(request, "user", None)
         return delivery_error_for(user, owner_id=page.user_id, error=page.last_error)
