@@ -58,7 +58,7 @@ def _ledger_body(view: selectors.LedgerView) -> dict[str, Any]:
 
 
 def _slos(user: Any, service: Service, name: str | None) -> list[SLO]:
-    rows = list(selectors.slo_list(user=user).filter(service=service))
+    rows = list(selectors.slo_list(user=user, service=service))
     if name:
         rows = [slo for slo in rows if slo.name == name]
         if not rows:
@@ -162,11 +162,9 @@ def _violation(slo: SLO) -> dict[str, Any] | None:
 
 
 def violations(*, user: Any, service: str | None = None, team: str | None = None) -> Result:
-    rows = selectors.slo_list(user=user)
-    if service:
-        rows = rows.filter(service=_service(user, service))
-    if team:
-        rows = rows.filter(service__owner__slug=team)
+    rows = selectors.slo_list(
+        user=user, service=_service(user, service) if service else None, team_slug=team
+    )
     found = []
     for slo in rows:
         violation = _violation(slo)

@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from mcp.server.mcpserver.exceptions import ToolError
 
 from catalog.models import Service, Team
+from catalog.selectors import team_by_slug
 from oncall import selectors
 from oncall.api.serializers import HandoffSerializer, OnCallNowSerializer
 from slos.selectors import service_get
@@ -32,7 +33,7 @@ def moment(text: str | None) -> datetime | None:
 def team_of(user: Any, *, team: str | None, service: str | None) -> Team | None:
     """The team named, or the owner of the service named; None for every team."""
     if team:
-        found = selectors.team_list(user=user).filter(slug=team).first()
+        found = team_by_slug(user=user, slug=team)
         if found is None:
             raise ToolError(f"No team {team!r}.")
         return found
@@ -75,10 +76,7 @@ def handoff(
 ) -> Result:
     when = moment(at) or timezone.now()
     found = team_of(user, team=team, service=service)
-    rows = selectors.handoff_list(user=user).filter(shift_start__lte=when)
-    if found is not None:
-        rows = rows.filter(schedule__team=found)
-    last = rows.order_by("-shift_start", "-id").first()
+    last = selectors.handoff_latest(user=user, at=when, team=found)
     scope = found.slug if found is not None else "any team"
     if last is None:
         return {"handoff": None}, f"No handoff of {scope} up to {when.isoformat()}."

@@ -29,6 +29,17 @@ def service_by_slug(*, user: Any, slug: str) -> Service | None:
     return Service.objects.select_related("owner").filter(slug=slug).first()
 
 
+def service_choices(*, ordering: str = "name") -> QuerySet[Service]:
+    """Every service, for a form or serializer field that names one. The field is built
+    before any request: the view or API view that takes the form checks who may send it."""
+    return Service.objects.order_by(ordering)
+
+
+def services_owned(*, team: Team) -> QuerySet[Service]:
+    """The services a team owns, by slug (a policy of the team may page for them)."""
+    return Service.objects.filter(owner=team).order_by("slug")
+
+
 def team_list(*, user: Any) -> QuerySet[Team]:
     _viewer(user)
     return Team.objects.prefetch_related("members")
@@ -39,6 +50,11 @@ def team_by_slug(*, user: Any, slug: str) -> Team | None:
     if "\x00" in slug:
         return None
     return Team.objects.filter(slug=slug).first()
+
+
+def team_choices(*, ordering: str = "name") -> QuerySet[Team]:
+    """Every team, for a form or serializer field that names one (see `service_choices`)."""
+    return Team.objects.order_by(ordering)
 
 
 def teams_owning(*, services: Iterable[Service] | QuerySet[Service]) -> list[Team]:

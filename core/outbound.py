@@ -25,6 +25,8 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 from .outbound_policy import (
     Address,
     Allowlist,
@@ -263,15 +265,11 @@ def _parsed(entries: tuple[str, ...]) -> Allowlist:
 
 def configured_allowlist() -> Allowlist:
     """KEEL_OUTBOUND_ALLOW from the settings."""
-    from django.conf import settings
-
     return _parsed(tuple(getattr(settings, "KEEL_OUTBOUND_ALLOW", ())))
 
 
 def configured_options() -> dict[str, Any]:
     """The allow list, timeout and size cap from the settings, as `send` takes them."""
-    from django.conf import settings
-
     return {
         "allow": configured_allowlist(),
         "timeout": float(settings.KEEL_OUTBOUND_TIMEOUT_SECONDS),

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from catalog.models import Service
+from catalog.selectors import service_choices
 from core import forms as bounded
 from core.datetime_fields import LocalDateTimeField
 
@@ -26,7 +26,7 @@ class ServicesField(forms.ModelMultipleChoiceField):
 
 def _services_field() -> ServicesField:
     return ServicesField(
-        queryset=Service.objects.order_by("name"),
+        queryset=service_choices(),
         required=False,
         widget=forms.SelectMultiple(attrs={"size": 5}),
         help_text="Hold Ctrl (⌘ on a Mac) to pick several.",
@@ -214,7 +214,7 @@ class AlertFilterForm(forms.Form):
 class IntegrationForm(forms.Form):
     name = forms.CharField(max_length=100)
     default_service = forms.ModelChoiceField(
-        queryset=Service.objects.order_by("name"),
+        queryset=service_choices(),
         required=False,
         help_text="For alerts without a service label.",
     )

@@ -294,6 +294,47 @@ def incident_metrics(
     }
 
 
+@dataclass
+class TeamIncidents:
+    """A team's incidents over a span: opened in it, resolved in it, open at its end."""
+
+    opened: list[Incident]
+    resolved: list[Incident]
+    still_open: list[Incident]
+
+
+def team_incidents(*, user: Any, team: Any, start: datetime, end: datetime) -> TeamIncidents:
+    """The incidents of the services a team owns over [start, end) (the handoff report)."""
+    if user is not None:  # None is the system
+        require_role(user, Role.VIEWER)
+    incidents = Incident.objects.filter(services__owner=team).distinct()
+    return TeamIncidents(
+        opened=list(
+            incidents.filter(detected_at__gte=start, detected_at__lt=end).order_by("detected_at")
+        ),
+        resolved=list(
+            incidents.filter(resolved_at__gte=start, resolved_at__lt=end).order_by("resolved_at")
+        ),
+        still_open=list(
+            incidents.filter(detected_at__lt=end)
+            .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
+            .order_by("detected_at")
+        ),
+    )
+
+
+def alert_names_and_runbooks(*, user: Any, incident_ids: Any) -> list[Alert]:
+    """The alerts of some incidents, with only their labels and annotations loaded (the
+    on-call health report counts names and missing runbooks)."""
+    if user is not None:  # None is the system
+        require_role(user, Role.VIEWER)
+    return list(
+        Alert.objects.filter(incident_id__in=incident_ids).only(
+            "labels", "annotations", "incident_id"
+        )
+    )
+
+
 def incident_holder(*, incident: Incident) -> str | None:
     """Who has the incident now: the person of the latest acknowledgement since it last
     opened (after a reopen that may be someone other than the first), or None."""

@@ -1,12 +1,13 @@
-"""Celery tasks for ingestion: ids in, then one service call; safe to run twice."""
+"""Celery tasks for ingestion: ids in, then one service call; safe to run twice.
+
+Each task imports its service when it runs: the services queue these tasks, so the import
+at module level would run in a circle."""
 
 import logging
 from typing import Any
 
 from celery import current_app, shared_task
 from django.db import IntegrityError, InterfaceError, OperationalError
-
-from . import services
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,9 @@ logger = logging.getLogger(__name__)
     max_retries=5,
 )
 def process_delivery(delivery_id: int) -> None:
-    services.delivery_process(delivery_id=delivery_id)
+    from .services.deliveries import delivery_process
+
+    delivery_process(delivery_id=delivery_id)
 
 
 def _broker_backlog() -> int:
@@ -39,10 +42,13 @@ def _broker_backlog() -> int:
 @shared_task
 def sweep() -> dict:
     """Periodic: re-enqueue deliveries left behind, and resolve alerts gone quiet."""
+    from .services.deliveries import deliveries_requeue
+    from .services.ingestion import alerts_resolve_quiet
+
     backlog = _broker_backlog()
     # Re-enqueue only when workers have caught up, so a long backlog is not doubled.
-    requeued = services.deliveries_requeue() if backlog == 0 else 0
-    resolved = services.alerts_resolve_quiet()
+    requeued = deliveries_requeue() if backlog == 0 else 0
+    resolved = alerts_resolve_quiet()
     if requeued or resolved:
         logger.info("sweep: requeued %s deliveries, resolved %s quiet alerts", requeued, resolved)
     return {"requeued": requeued, "resolved": resolved, "backlog": backlog}

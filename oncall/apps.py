@@ -2,12 +2,12 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from .bounds import SETTING_BOUNDS, settings_problems
+
 
 def check_settings() -> None:
     """Refuse to start with an on-call setting out of bounds (a reminder lead time of
     99999999999 minutes would stop every handoff), naming the setting."""
-    from .bounds import SETTING_BOUNDS, settings_problems
-
     problems = settings_problems({name: getattr(settings, name, None) for name in SETTING_BOUNDS})
     if problems:
         raise ImproperlyConfigured(" ".join(problems))

@@ -14,7 +14,8 @@ from django.forms.formsets import (
 
 from accounts.zones import choices as zone_choices
 from catalog.choices import WEEKDAY_NAMES
-from catalog.models import Service, Team
+from catalog.models import Team
+from catalog.selectors import service_choices, team_choices
 from core.bounds import span_problem
 from core.datetime_fields import LocalDateTimeField
 from core.validators import validate_whole_minutes
@@ -202,7 +203,7 @@ class PolicyForm(forms.Form):
     )
     is_default = forms.BooleanField(required=False, initial=True, label="The team's default policy")
     services = forms.ModelMultipleChoiceField(
-        queryset=Service.objects.none(),
+        queryset=service_choices().none(),
         required=False,
         help_text="Services this policy pages for instead of the team's default policy.",
     )
@@ -220,7 +221,7 @@ def policy_targets(team: Team) -> dict[str, tuple[str, TargetSpec]]:
             f"On call: {schedule.name}",
             TargetSpec(kind=TargetKind.SCHEDULE, schedule=schedule),
         )
-    for other in Team.objects.order_by("name"):
+    for other in team_choices():
         targets[f"{TargetKind.TEAM}:{other.pk}"] = (
             f"Everyone in {other.name}",
             TargetSpec(kind=TargetKind.TEAM, team=other),

@@ -10,10 +10,10 @@ from django.db.models import Q
 
 from catalog.models import Team
 from incidents import metrics
-from incidents.models import Alert, Incident
+from incidents.models import Incident
+from incidents.selectors import alert_names_and_runbooks, team_incidents
 from oncall.models import Handoff, LayerParticipant, Override, Page, Schedule
-from slos.budget_policy import HEALTHY
-from slos.models import SloStatus
+from slos.selectors import team_slos_at_risk
 
 from . import rotation
 from .selectors import ScheduleError, schedule_list, schedule_resolve
@@ -62,10 +62,6 @@ def my_shifts(*, user: Any, start: datetime, end: datetime) -> list[MyShift]:
     return my_shifts_checked(user=user, start=start, end=end)[0]
 
 
-def _team_incidents(team: Team) -> Any:
-    return Incident.objects.filter(services__owner=team).distinct()
-
-
 @dataclass
 class HandoffReport:
     opened: list[Incident]
@@ -78,38 +74,30 @@ class HandoffReport:
     slos_at_risk: list[Any] = field(default_factory=list)
 
 
-def handoff_report(handoff: Handoff) -> HandoffReport:
+def handoff_report(handoff: Handoff, *, user: Any = None) -> HandoffReport:
     """What happened during the outgoing shift, and what the incoming person inherits."""
     team = handoff.schedule.team
     start, end = handoff.outgoing_shift_start, handoff.shift_start
-    incidents = _team_incidents(team)
-    opened = list(
-        incidents.filter(detected_at__gte=start, detected_at__lt=end).order_by("detected_at")
-    )
-    resolved = list(
-        incidents.filter(resolved_at__gte=start, resolved_at__lt=end).order_by("resolved_at")
-    )
-    still_open = list(
-        incidents.filter(detected_at__lt=end)
-        .filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=end))
-        .order_by("detected_at")
-    )
+    found = team_incidents(user=user, team=team, start=start, end=end)
+    opened, resolved, still_open = found.opened, found.resolved, found.still_open
+    of_team = Q(incident__services__owner=team)
     pages = (
         list(
             Page.objects.filter(created_at__gte=start, created_at__lt=end)
-            .filter(Q(user=handoff.outgoing) | Q(incident__in=incidents))
+            .filter(Q(user=handoff.outgoing) | of_team)
+            .distinct()
             .select_related("incident", "user")
             .order_by("created_at")
         )
         if handoff.outgoing_id
         else list(
-            Page.objects.filter(
-                created_at__gte=start, created_at__lt=end, incident__in=incidents
-            ).select_related("incident", "user")
+            Page.objects.filter(of_team, created_at__gte=start, created_at__lt=end)
+            .distinct()
+            .select_related("incident", "user")
         )
     )
     return HandoffReport(
-        slos_at_risk=_slos_at_risk(team),
+        slos_at_risk=team_slos_at_risk(user=user, team=team),
         opened=opened,
         resolved=resolved,
         still_open=still_open,
@@ -124,17 +112,6 @@ def handoff_report(handoff: Handoff) -> HandoffReport:
     )
 
 
-def _slos_at_risk(team: Team) -> list[Any]:
-    """Error budgets of the team's services that are not healthy, worst first."""
-
-    return list(
-        SloStatus.objects.filter(slo__service__owner=team)
-        .exclude(tier=HEALTHY)
-        .select_related("slo__service")
-        .order_by("remaining")[:20]
-    )
-
-
 @dataclass
 class HealthReport:
     start: datetime
@@ -146,7 +123,9 @@ class HealthReport:
     total_pages: int
 
 
-def health_report(*, team: Team | None, start: datetime, end: datetime) -> HealthReport:
+def health_report(
+    *, team: Team | None, start: datetime, end: datetime, user: Any = None
+) -> HealthReport:
     """Pages per person and week, off-hours pages, the noisiest alerts and those that
     paged without a runbook. Off-hours are the team's; across all teams, each page's
     by its policy's team (Mon-Fri 09:00-18:00 UTC for pages of no team)."""
@@ -171,9 +150,7 @@ def health_report(*, team: Team | None, start: datetime, end: datetime) -> Healt
         monday = day - timedelta(days=day.weekday())
         per_week[datetime(monday.year, monday.month, monday.day)] += 1
         incident_ids.add(page.incident_id)
-    alerts = Alert.objects.filter(incident_id__in=incident_ids).only(
-        "labels", "annotations", "incident_id"
-    )
+    alerts = alert_names_and_runbooks(user=user, incident_ids=incident_ids)
     names: Counter[str] = Counter()
     without_runbook: Counter[str] = Counter()
     for alert in alerts:

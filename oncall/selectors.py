@@ -267,6 +267,14 @@ def handoff_list(*, user: Any) -> QuerySet[Handoff]:
     return Handoff.objects.select_related("schedule__team", "outgoing", "incoming")
 
 
+def handoff_latest(*, user: Any, at: datetime, team: Team | None = None) -> Handoff | None:
+    """The last handoff at or before `at`, of any team's schedule or of `team`'s."""
+    rows = handoff_list(user=user).filter(shift_start__lte=at)
+    if team is not None:
+        rows = rows.filter(schedule__team=team)
+    return rows.order_by("-shift_start", "-id").first()
+
+
 def can_configure(user: Any) -> bool:
     return role_of(user) >= Role.ADMIN
 

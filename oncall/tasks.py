@@ -1,6 +1,10 @@
-"""Celery tasks of paging and handoffs: ids in, a service call, idempotent."""
+"""Celery tasks of paging and handoffs: ids in, a service call, idempotent.
+
+Each task imports its service when it runs: the services queue these tasks, so the import
+at module level would run in a circle."""
 
 import logging
+from collections.abc import Iterable
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -10,16 +14,6 @@ from django.conf import settings
 from django.db import transaction
 
 from incidents.models import Incident
-
-from .services.escalation import (
-    escalation_run_step,
-    escalation_start,
-    escalation_stop_if_done,
-    escalations_overdue,
-)
-from .services.fallback import escalation_fallback
-from .services.handoffs import handoff_reminder_deliver, handoff_send_reminder, handoffs_prepare
-from .services.paging import page_deliver, retry_backoff_seconds
 
 logger = logging.getLogger(__name__)
 
@@ -35,15 +29,17 @@ def _enqueue_step(escalation_id: int, position: int, round: int, delay: timedelt
     )
 
 
-def _page_fallback(incident: Any, *, restart: bool) -> None:
-    """An incident no policy pages for pages the fallback (and says so), once."""
-    for page in escalation_fallback(incident=incident, restart=restart):
-        transaction.on_commit(partial(deliver_page.delay, page.pk))
+def _deliver_after_commit(pages: Iterable[Any]) -> None:
+    """Send each page once the transaction that made it is committed."""
+    for page_id in [page.pk for page in pages]:
+        transaction.on_commit(partial(deliver_page.delay, page_id))
 
 
 @shared_task(ignore_result=True)
 def escalation_begin(incident_id: int) -> None:
     """Start the escalations of a newly opened incident and run their first steps."""
+    from .services.escalation import escalation_start
+    from .services.fallback import escalation_fallback
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
@@ -52,13 +48,16 @@ def escalation_begin(incident_id: int) -> None:
     for escalation in started:
         escalation_step.delay(escalation.pk, 0, 0)
     if not started:
-        _page_fallback(incident, restart=False)
+        # An incident no policy pages for pages the fallback (and says so), once.
+        _deliver_after_commit(escalation_fallback(incident=incident, restart=False))
 
 
 @shared_task(ignore_result=True)
 def escalation_restart(incident_id: int) -> None:
     """Page a reopened incident again from the first step of each policy (a run still
     going carries on instead)."""
+    from .services.escalation import escalation_start
+    from .services.fallback import escalation_fallback
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is None:
@@ -67,17 +66,19 @@ def escalation_restart(incident_id: int) -> None:
     for escalation in started:
         escalation_step.delay(escalation.pk, 0, 0)
     if not started:
-        _page_fallback(incident, restart=True)
+        # An incident no policy pages for pages the fallback (and says so), once.
+        _deliver_after_commit(escalation_fallback(incident=incident, restart=True))
 
 
 @shared_task(ignore_result=True)
 def escalation_step(escalation_id: int, position: int, round: int) -> None:
     """Run one step if it is still due; deliver its pages and schedule the next step."""
+    from .services.escalation import escalation_run_step
+
     outcome = escalation_run_step(escalation_id=escalation_id, position=position, round=round)
     if outcome is None:
         return
-    for page_id in [page.pk for page in outcome.pages]:
-        transaction.on_commit(partial(deliver_page.delay, page_id))
+    _deliver_after_commit(outcome.pages)
     if (
         outcome.next_position is not None
         and outcome.next_round is not None
@@ -90,6 +91,7 @@ def escalation_step(escalation_id: int, position: int, round: int) -> None:
 def escalations_due() -> None:
     """Run steps that are overdue: a safety net for lost countdown tasks, and the clock
     of escalations when tasks run in-process."""
+    from .services.escalation import escalations_overdue
 
     for escalation_id, position, round in escalations_overdue():
         escalation_step.delay(escalation_id, position, round)
@@ -98,6 +100,7 @@ def escalations_due() -> None:
 @shared_task(ignore_result=True)
 def escalation_check(incident_id: int) -> None:
     """Stop the escalation of an incident that was acknowledged or resolved."""
+    from .services.escalation import escalation_stop_if_done
 
     incident = Incident.objects.filter(pk=incident_id).first()
     if incident is not None:
@@ -107,6 +110,8 @@ def escalation_check(incident_id: int) -> None:
 @shared_task(ignore_result=True)
 def deliver_page(page_id: int) -> None:
     """Send a page; on a retryable failure, try again later with exponential backoff."""
+    from .services.paging import page_deliver, retry_backoff_seconds
+
     page, retry = page_deliver(page_id=page_id)
     if retry and page is not None:
         deliver_page.apply_async((page_id,), countdown=retry_backoff_seconds(page.attempts))
@@ -115,6 +120,7 @@ def deliver_page(page_id: int) -> None:
 @shared_task(ignore_result=True)
 def handoffs_tick() -> None:
     """Create the handoffs of shift boundaries that are near, and remind incoming people."""
+    from .services.handoffs import handoffs_prepare
 
     for handoff_id in handoffs_prepare():
         handoff_remind.delay(handoff_id)
@@ -122,6 +128,7 @@ def handoffs_tick() -> None:
 
 @shared_task(ignore_result=True)
 def handoff_remind(handoff_id: int) -> None:
+    from .services.handoffs import handoff_send_reminder
 
     handoff_send_reminder(handoff_id=handoff_id)
 
@@ -129,6 +136,8 @@ def handoff_remind(handoff_id: int) -> None:
 @shared_task(ignore_result=True)
 def deliver_handoff_reminder(reminder_id: int) -> None:
     """Post a handoff reminder to a webhook; retried with the backoff of pages."""
+    from .services.handoffs import handoff_reminder_deliver
+    from .services.paging import retry_backoff_seconds
 
     reminder, retry = handoff_reminder_deliver(reminder_id=reminder_id)
     if retry and reminder is not None:

@@ -14,7 +14,7 @@ from slos import budget, sli
 from slos.choices import BudgetingMethod, SliSource
 from slos.debits import debit_of, window_label
 from slos.models import SLO, IncidentImpact
-from slos.services.evaluation import allowance, slo_window
+from slos.services.figures import allowance, slo_window
 
 MINUTE = timedelta(minutes=1)
 # Points of a burn-down; Prometheus answers each point with its own queries, so fewer.

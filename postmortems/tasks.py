@@ -27,6 +27,15 @@ def draft_postmortem(incident_id: int) -> int | None:
     return postmortem_draft(incident=incident, actor=Actor.system()).pk
 
 
+@shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
+def refresh_postmortem(incident_id: int) -> int | None:
+    """Refresh the facts of the incident's unpublished postmortem; no postmortem, no-op."""
+    from postmortems.services.drafts import postmortem_refresh_unpublished
+
+    postmortem = postmortem_refresh_unpublished(incident_id=incident_id, actor=Actor.system())
+    return None if postmortem is None else postmortem.pk
+
+
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=3)
 def render_postmortem_pdf(postmortem_id: int, version: int | None = None, paper: str = "a4") -> str:
     """Render the PDF of a version (or the current draft); cached by content hash."""

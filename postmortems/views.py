@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_POST
 
-from catalog.models import Team
+from catalog.selectors import team_choices
 from core import forms as bounded
 from core.actors import Actor
 from core.bounds import COUNT_MAX
@@ -88,7 +88,7 @@ class ActionItemForm(forms.Form):
         required=False,
     )
     team = forms.ModelChoiceField(
-        queryset=Team.objects.order_by("slug"), to_field_name="slug", required=False
+        queryset=team_choices(ordering="slug"), to_field_name="slug", required=False
     )
     due_on = bounded.DateField(required=False)
     tracker_url = forms.URLField(required=False, max_length=500, assume_scheme="https")
@@ -436,7 +436,7 @@ def action_board(request: HttpRequest) -> HttpResponse:
             "statuses": ActionStatus.choices,
             "today": date.today(),
             "can_act": role_of(request.user) >= Role.RESPONDER,
-            "teams": Team.objects.order_by("slug"),
+            "teams": team_choices(ordering="slug"),
         },
     )
 

@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from catalog.models import Service
+from catalog.selectors import service_choices
 from core.datetime_fields import LocalDateTimeField, from_now
 from slos.models import SLO
 
@@ -29,7 +30,7 @@ class SloForm(ServiceErrorsMixin):
     """Every field the SLO API takes; JSON fields as JSON text."""
 
     service = forms.ModelChoiceField(
-        queryset=Service.objects.order_by("slug"), to_field_name="slug", empty_label=None
+        queryset=service_choices(ordering="slug"), to_field_name="slug", empty_label=None
     )
     name = forms.CharField(max_length=200)
     description = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 2}))

@@ -15,7 +15,7 @@ from django.utils import timezone
 from .debits import debits
 from .models import SLO, IncidentImpact, WeeklyReport
 from .report_webhook import report_webhook_schedule, report_webhooks_retry
-from .services.evaluation import dec
+from .services.figures import dec
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from core import outbound
 
+from . import tasks
 from .models import WebhookState, WeeklyReport
 
 logger = logging.getLogger(__name__)
@@ -51,9 +52,7 @@ def report_webhook_schedule(*, report: WeeklyReport, at: datetime) -> None:
         return
     report.webhook_state, report.webhook_next_at = WebhookState.PENDING, at
     report.save(update_fields=["webhook_state", "webhook_next_at"])
-    from .tasks import report_webhook_deliver
-
-    transaction.on_commit(lambda: report_webhook_deliver.delay(report.pk))
+    transaction.on_commit(lambda: tasks.report_webhook_deliver.delay(report.pk))
 
 
 def report_webhook_deliver(*, report_id: int, at: datetime | None = None) -> WeeklyReport | None:

@@ -17,13 +17,21 @@ from slos.models import SLO, Correction, GateBypass, IncidentImpact, SloStatus, 
 from . import budget, budget_ledger, budget_policy, burn_rates, charts, sli
 from .choices import BudgetingMethod
 from .debits import Debit, debit_of, debits
-from .services.evaluation import allowance, slo_window
+from .services.figures import allowance, slo_window
 
 
-def slo_list(*, user: Any) -> QuerySet[SLO]:
-    """SLOs with their service and latest status (one query)."""
+def slo_list(
+    *, user: Any, service: Service | None = None, team_slug: str | None = None
+) -> QuerySet[SLO]:
+    """SLOs with their service and latest status (one query); only those of `service`, or
+    of the services of the team `team_slug`, when given."""
     require_role(user, Role.VIEWER)
-    return SLO.objects.select_related("service", "status").order_by("service__slug", "name")
+    rows = SLO.objects.select_related("service", "status").order_by("service__slug", "name")
+    if service is not None:
+        rows = rows.filter(service=service)
+    if team_slug:
+        rows = rows.filter(service__owner__slug=team_slug)
+    return rows
 
 
 def status_data_problem(status: SloStatus, *, at: datetime | None = None) -> str:
@@ -74,6 +82,19 @@ def slos_at_risk(*, user: Any, limit: int = 10) -> list[SloStatus]:
         .order_by(F("remaining").asc(nulls_first=True), "slo__name")[:limit]
     )
     return list(rows)
+
+
+def team_slos_at_risk(*, user: Any, team: Any, limit: int = 20) -> list[SloStatus]:
+    """The error budgets of a team's services that are not healthy, worst first (the
+    handoff report)."""
+    if user is not None:  # None is the system
+        require_role(user, Role.VIEWER)
+    return list(
+        SloStatus.objects.filter(slo__service__owner=team)
+        .exclude(tier=budget_policy.HEALTHY)
+        .select_related("slo__service")
+        .order_by("remaining")[:limit]
+    )
 
 
 def incident_impacts(*, user: Any, incident_id: int) -> list[IncidentImpact]:

@@ -25,6 +25,7 @@ from django.db.models import (
     Value,
     When,
 )
+from django.db.models.functions import TruncDay, TruncHour
 
 from . import budget
 from .choices import BudgetingMethod, SliSource
@@ -282,8 +283,6 @@ def bucketed(
 ) -> list[tuple[datetime, Fraction, Fraction, int]]:
     """(bucket start, bad, total, bad slices) per hour or day in [start, end), for charts.
     Buckets without data are left out."""
-    from django.db.models.functions import TruncDay, TruncHour
-
     if slo.source == SliSource.PUSHED:
         trunc = TruncDay("minute") if step >= timedelta(days=1) else TruncHour("minute")
         excluded = corrections_for(slo, start, end)

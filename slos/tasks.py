@@ -1,12 +1,12 @@
-"""Celery tasks for error budgets: ids in, then one service call; safe to run twice."""
+"""Celery tasks for error budgets: ids in, then one service call; safe to run twice.
+
+Each task imports its service when it runs: the services queue these tasks, so the import
+at module level would run in a circle."""
 
 import logging
 
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
-
-from . import services
-from .services.impact import impacts_refresh_open
 
 logger = logging.getLogger(__name__)
 
@@ -14,7 +14,10 @@ logger = logging.getLogger(__name__)
 @shared_task(ignore_result=True)
 def evaluate_all() -> int:
     """Every minute (beat): evaluate each SLO, then refresh the live impact of open incidents."""
-    count = services.slos_evaluate_all()
+    from .services.evaluation import slos_evaluate_all
+    from .services.impact import impacts_refresh_open
+
+    count = slos_evaluate_all()
     impacts_refresh_open()
     return count
 
@@ -26,7 +29,9 @@ def evaluate_all() -> int:
     max_retries=5,
 )
 def incident_impacts_update(incident_id: int, change: str) -> None:
-    services.incident_impacts_update(incident_id=incident_id, change=change)
+    from .services.impact import incident_impacts_update as update
+
+    update(incident_id=incident_id, change=change)
 
 
 @shared_task(
@@ -39,7 +44,9 @@ def incident_budget_follow(incident_id: int, change: str) -> None:
     """After an incident change (slos/receivers.py): a new incident holding page-level burn
     alerts becomes its SLOs' burn incident, and the budget impact of an incident touching
     an SLO is brought up to date. Re-reads everything; safe to run twice."""
-    services.incident_budget_follow(incident_id=incident_id, change=change)
+    from .services.impact import incident_budget_follow as follow
+
+    follow(incident_id=incident_id, change=change)
 
 
 @shared_task(ignore_result=True)

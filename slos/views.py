@@ -21,7 +21,9 @@ from . import selectors, services
 from .durations import duration_text
 from .errors import SloError
 from .forms import BypassForm, CorrectionForm, SloForm
+from .report import weekly_report
 from .services import gate_check
+from .sla import sla_months, sla_zone
 
 PAGE_SIZE = 50
 
@@ -70,8 +72,6 @@ def slo_detail_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def service_view(request: HttpRequest, slug: str) -> HttpResponse:
-    from .sla import sla_months, sla_zone
-
     try:
         service = selectors.service_get(user=request.user, slug=slug)
     except Service.DoesNotExist:
@@ -94,8 +94,6 @@ def service_view(request: HttpRequest, slug: str) -> HttpResponse:
 
 @login_required
 def report_view(request: HttpRequest) -> HttpResponse:
-    from .report import weekly_report
-
     sent = selectors.weekly_reports_sent(user=request.user)
     return render(
         request, "slos/report.html", {"report": weekly_report(at=timezone.now()), "sent": sent}

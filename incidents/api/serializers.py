@@ -8,7 +8,7 @@ from django.urls import reverse
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Service
+from catalog.selectors import service_choices
 from core.bounds import clamp_url_datetime
 from core.serializer_fields import keel_datetime
 
@@ -39,7 +39,7 @@ class ServiceSlugField(_SlugField):
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("slug_field", "slug")
         if not kwargs.get("read_only"):
-            kwargs.setdefault("queryset", Service.objects.all())
+            kwargs.setdefault("queryset", service_choices())
         super().__init__(**kwargs)
 
 

@@ -22,6 +22,7 @@ from .. import alertmanager
 from ..choices import DeliveryState
 from ..models import Delivery, Integration
 from ..models.delivery import MAX_ATTEMPTS
+from ..tasks import process_delivery
 from . import ingestion
 
 logger = logging.getLogger(__name__)
@@ -29,8 +30,6 @@ logger = logging.getLogger(__name__)
 
 def enqueue_delivery(delivery_id: int) -> bool:
     """Hand a stored delivery to a worker; if the broker is down, the sweep retries later."""
-    from ..tasks import process_delivery
-
     try:
         process_delivery.delay(delivery_id)
     except Exception:  # the broker is unreachable; the delivery is safe in the database

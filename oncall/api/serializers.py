@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Service, Team
+from catalog.selectors import service_choices, team_choices
 from core.bounds import span_problem
 from core.serializer_fields import (
     UNKNOWN_USERNAME,
@@ -43,6 +43,7 @@ from ..bounds import (
     shift_length_problem,
 )
 from ..choices import Channel, ShiftUnit, TargetKind
+from ..selectors import delivery_error_for
 
 User = get_user_model()
 
@@ -144,7 +145,7 @@ class ScheduleSerializer(serializers.ModelSerializer):
 
 
 class ScheduleWriteSerializer(serializers.Serializer):
-    team: Any = SafeSlugField(slug_field="slug", queryset=Team.objects.all())
+    team: Any = SafeSlugField(slug_field="slug", queryset=team_choices())
     name = serializers.CharField(max_length=200)
     time_zone = serializers.CharField(max_length=64, required=False, allow_null=True)
     description = serializers.CharField(required=False, allow_blank=True, default="")
@@ -239,7 +240,7 @@ class TargetWriteSerializer(serializers.Serializer):
         error_messages=UNKNOWN_USERNAME,
     )
     team: Any = SafeSlugField(
-        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+        slug_field="slug", queryset=team_choices(), required=False, allow_null=True
     )
 
 
@@ -251,12 +252,12 @@ class StepWriteSerializer(serializers.Serializer):
 
 
 class PolicyWriteSerializer(serializers.Serializer):
-    team: Any = SafeSlugField(slug_field="slug", queryset=Team.objects.all())
+    team: Any = SafeSlugField(slug_field="slug", queryset=team_choices())
     name = serializers.CharField(max_length=200)
     repeat = serializers.IntegerField(min_value=0, max_value=REPEAT_MAX, default=0)
     is_default = serializers.BooleanField(default=True)
     services = serializers.ListField(
-        child=SafeSlugField(slug_field="slug", queryset=Service.objects.all()),
+        child=SafeSlugField(slug_field="slug", queryset=service_choices()),
         required=False,
         default=list,
         help_text="Slugs of services this policy pages for instead of the team's default.",
@@ -324,8 +325,6 @@ class PageSerializer(serializers.ModelSerializer):
         return page.step_position + 1 if page.step_position is not None else None
 
     def get_last_error(self, page: Page) -> str:
-        from ..selectors import delivery_error_for
-
         request = self.context.get("request")
         user = getattr(request, "user", None)
         return delivery_error_for(user, owner_id=page.user_id, error=page.last_error)

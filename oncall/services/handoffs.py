@@ -17,6 +17,8 @@ from core.roles import Role, role_of
 from .. import rotation
 from ..choices import Channel, PageStatus
 from ..models import ContactMethod, Handoff, HandoffReminder, Schedule
+from ..selectors import schedule_list, schedule_resolve
+from ..tasks import deliver_handoff_reminder
 from ._common import now, require
 from .paging import attempt_delivery, webhook_status
 
@@ -28,8 +30,6 @@ logger = logging.getLogger(__name__)
 def _boundaries(
     schedule: Schedule, at: datetime, until: datetime
 ) -> list[tuple[rotation.Shift | None, rotation.Shift]]:
-    from ..selectors import schedule_resolve
-
     final = schedule_resolve(schedule, at - timedelta(days=14), until + timedelta(days=30))
     if final.errors:
         # Handoffs from a partial schedule would announce the wrong people; the schedule
@@ -52,8 +52,6 @@ def handoffs_prepare(*, at: datetime | None = None) -> list[int]:
     when = now(at)
     until = when + timedelta(minutes=settings.KEEL_HANDOFF_REMIND_BEFORE_MINUTES)
     due: list[int] = []
-    from ..selectors import schedule_list
-
     for schedule in schedule_list(user=None):
         for previous, shift in _boundaries(schedule, when, until):
             outgoing_start = previous.start if previous is not None else shift.start
@@ -116,8 +114,6 @@ def handoff_send_reminder(*, handoff_id: int, at: datetime | None = None) -> Han
 
 
 def _enqueue_reminder(reminder_id: int) -> None:
-    from ..tasks import deliver_handoff_reminder
-
     deliver_handoff_reminder.delay(reminder_id)
 
 

@@ -4,6 +4,7 @@ here for the on-call pages)."""
 from collections.abc import Sequence
 from datetime import datetime, time
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 
@@ -247,8 +248,6 @@ def layer_delete(*, user: Any, layer: Layer) -> None:
 
 
 def _describe(override: Override, zone: str) -> str:
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(zone)
     return (
         f"{override.user} covers {override.starts_at.astimezone(tz):%Y-%m-%d %H:%M}-"

@@ -48,7 +48,7 @@ def handoff_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "oncall/handoff.html",
         {
             "handoff": handoff,
-            "report": reports.handoff_report(handoff),
+            "report": reports.handoff_report(handoff, user=request.user),
             "form": form,
             "zone": handoff.schedule.time_zone,
             "reminders": _reminders_shown(request, handoff),

@@ -7,7 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
-from catalog.models import Team
+from catalog.selectors import team_by_slug, team_list
 from oncall import reports
 
 from ._common import require_viewer
@@ -20,15 +20,17 @@ def health(request: HttpRequest) -> HttpResponse:
         weeks = max(1, min(int(request.GET.get("weeks", 4)), 26))
     except ValueError:
         weeks = 4
-    team = Team.objects.filter(slug=request.GET.get("team", "")).first()
+    team = team_by_slug(user=request.user, slug=request.GET.get("team", ""))
     end = timezone.now()
     return render(
         request,
         "oncall/health.html",
         {
-            "report": reports.health_report(team=team, start=end - timedelta(weeks=weeks), end=end),
+            "report": reports.health_report(
+                team=team, start=end - timedelta(weeks=weeks), end=end, user=request.user
+            ),
             "weeks": weeks,
             "team": team,
-            "teams": Team.objects.all(),
+            "teams": team_list(user=request.user),
         },
     )

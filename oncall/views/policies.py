@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from catalog.models import Team
+from catalog.selectors import services_owned
 from core.errors import KeelError
 from oncall import selectors, services
 from oncall.forms import PolicyForm, step_formset
@@ -36,7 +37,7 @@ def policy_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
     form = PolicyForm(request.POST or None, initial=initial)
     services_field = form.fields["services"]
     assert isinstance(services_field, forms.ModelMultipleChoiceField)
-    services_field.queryset = team.services.order_by("slug")
+    services_field.queryset = services_owned(team=team)
     steps = step_formset(request.POST or None, team=team, policy=policy)
     status = 200
     if request.method == "POST":

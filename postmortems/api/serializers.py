@@ -5,7 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from catalog.models import Team
+from catalog.selectors import team_choices
 from core.bounds import COUNT_MAX
 from core.serializer_fields import column_integer
 from incidents.api.serializers import UsernameField
@@ -168,7 +168,7 @@ class ActionItemSerializer(serializers.ModelSerializer):
     incident = serializers.IntegerField(source="incident.number", read_only=True)
     owner = UsernameField(required=False, allow_null=True)
     team = serializers.SlugRelatedField(
-        slug_field="slug", queryset=Team.objects.all(), required=False, allow_null=True
+        slug_field="slug", queryset=team_choices(), required=False, allow_null=True
     )
 
     class Meta:

@@ -181,6 +181,26 @@ def postmortem_draft(*, incident: Incident, actor: Actor, at: datetime | None = 
 
 
 @transaction.atomic
+def postmortem_refresh_unpublished(
+    *, incident_id: int, actor: Actor, at: datetime | None = None
+) -> Postmortem | None:
+    """Refresh the facts of the incident's unpublished postmortem; None when it has none
+    (or only a published one), for a change of what a postmortem states creates none."""
+    actor.require(Role.RESPONDER)
+    postmortem = (
+        Postmortem.objects.filter(incident_id=incident_id)
+        .exclude(status=PostmortemStatus.PUBLISHED)
+        .first()
+    )
+    if postmortem is None:
+        return None
+    postmortem = locked(postmortem)
+    if postmortem.status != PostmortemStatus.PUBLISHED:
+        refresh_facts(postmortem, now_or(at))
+    return postmortem
+
+
+@transaction.atomic
 def postmortem_refresh(
     *, postmortem: Postmortem, actor: Actor, at: datetime | None = None
 ) -> Postmortem:

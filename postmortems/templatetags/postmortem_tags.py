@@ -5,7 +5,10 @@ from typing import Any
 
 from django import template
 from django.contrib.staticfiles import finders
+from django.db.models import Count, Q
 from django.utils.safestring import SafeString, mark_safe
+
+from postmortems.models import CLOSED_ACTION_STATUSES, ActionItem, Postmortem
 
 register = template.Library()
 
@@ -35,10 +38,6 @@ def css_string(value: Any) -> str:
 def postmortem_panel(incident: Any) -> dict[str, Any]:
     """The incident room's postmortem panel: status, due date, versions, action items
     (two queries)."""
-    from django.db.models import Count, Q
-
-    from postmortems.models import CLOSED_ACTION_STATUSES, ActionItem, Postmortem
-
     postmortem = Postmortem.objects.filter(incident_id=incident.pk).first()
     counts = ActionItem.objects.filter(incident_id=incident.pk).aggregate(
         total=Count("id"), open=Count("id", filter=~Q(status__in=CLOSED_ACTION_STATUSES))

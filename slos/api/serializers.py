@@ -5,7 +5,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from catalog.models import Service
+from catalog.selectors import service_choices
 from core.serializer_fields import column_integer
 from slos.models import SLO, Correction, GateBypass, IncidentImpact, SliBucket, SloStatus
 
@@ -64,7 +64,7 @@ class SloStatusSerializer(serializers.ModelSerializer):
 
 
 class SloSerializer(serializers.ModelSerializer):
-    service = SlugField(slug_field="slug", queryset=Service.objects.all())
+    service = SlugField(slug_field="slug", queryset=service_choices())
     objective = serializers.DecimalField(
         max_digits=8,
         decimal_places=5,
@@ -226,7 +226,7 @@ class GateSerializer(serializers.Serializer):
 
 
 class BypassSerializer(serializers.ModelSerializer):
-    service = SlugField(slug_field="slug", queryset=Service.objects.all())
+    service = SlugField(slug_field="slug", queryset=service_choices())
     kind = serializers.ChoiceField(choices=BypassKind.choices)
     created_by: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="username", read_only=True

@@ -15,7 +15,7 @@ from accounts.permissions import IsResponder
 from catalog import api as catalog_api
 from catalog.models import Service
 from core.actors import Actor
-from slos.models import SLO, GateBypass
+from slos.models import SLO, GateBypass, IncidentImpact
 
 from .. import selectors, services
 from ..errors import SloError
@@ -152,8 +152,6 @@ class ImpactViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     filterset_fields = ["slo", "frozen"]
 
     def get_queryset(self):
-        from ..models import IncidentImpact
-
         queryset = IncidentImpact.objects.select_related("incident", "slo", "slo__service")
         number = self.request.query_params.get("incident", "")
         if number:

@@ -1,8 +1,9 @@
 """Every state change in the slos app, one service each."""
 
 from .burns import burn_incident_previous, burn_incident_to_join, slo_burn_incident_link
-from .evaluation import SloFigures, slo_evaluate, slo_figures, slos_evaluate_all
+from .evaluation import slo_evaluate, slos_evaluate_all
 from .events import events_push
+from .figures import SloFigures, slo_figures
 from .gate import (
     GateReport,
     gate_bypass_create,

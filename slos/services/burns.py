@@ -25,7 +25,7 @@ from incidents.services import (
 
 from .. import burns, durations
 from ..models import SLO, SloStatus
-from .evaluation import SloFigures, dec
+from .figures import SloFigures, dec
 
 logger = logging.getLogger(__name__)
 

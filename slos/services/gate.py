@@ -15,7 +15,7 @@ from slos.models import GateBypass
 from .. import budget_policy
 from ..choices import BypassKind
 from ..errors import SloError
-from .evaluation import SloFigures, slo_figures
+from .figures import SloFigures, slo_figures
 
 MAX_BYPASS = timedelta(days=7)
 

@@ -21,7 +21,7 @@ from ..choices import BudgetingMethod
 from ..models import SLO, IncidentImpact
 from ..models.impact import PeriodSource
 from .burns import slo_burn_incident_link
-from .evaluation import allowance, dec, slo_window
+from .figures import allowance, dec, slo_window
 
 logger = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from django.db import IntegrityError, connection, transaction
 
 from core.actors import Actor
 from incidents.choices import EntryKind
-from incidents.models import TimelineEntry
-from incidents.services import incident_declare, incident_resolve
+from incidents.models import Incident, TimelineEntry
+from incidents.services import incident_declare, incident_resolve, incident_set_severity
 from postmortems import services as pm
 from postmortems.models import ActionItem, Postmortem, PostmortemVersion
 from tests.factories import (
@@ -343,3 +343,23 @@ def test_a_declared_incident_drafts_without_alerts(responder):
     postmortem = pm.postmortem_draft(incident=incident, actor=actor)
     assert postmortem.facts["alerts"] == []
     assert postmortem.facts["incident"]["title"] == "Slow search"
+
+
+def test_a_severity_change_refreshes_an_unpublished_draft_and_drafts_none(
+    responder, django_capture_on_commit_callbacks
+):
+    actor = Actor.of(responder)
+    quiet = incident_declare(actor=actor, title="Checkout slow", severity="SEV3")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_set_severity(incident=quiet, severity="SEV2", actor=actor)
+    assert not Postmortem.objects.filter(incident=quiet).exists()
+
+    down = incident_declare(actor=actor, title="Checkout down", severity="SEV3")
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_resolve(incident=down, actor=actor)
+    assert Postmortem.objects.get(incident=down).facts["incident"]["severity"] == "SEV3"
+    with django_capture_on_commit_callbacks(execute=True):
+        incident_set_severity(
+            incident=Incident.objects.get(pk=down.pk), severity="SEV1", actor=actor
+        )
+    assert Postmortem.objects.get(incident=down).facts["incident"]["severity"] == "SEV1"

@@ -11,7 +11,7 @@ from django.utils import timezone
 from core.actors import Actor
 from slos.models import SloStatus
 from slos.services import correction_create, slo_figures, slos_evaluate_all
-from slos.services.evaluation import dec
+from slos.services.figures import dec
 from tests.factories import SLOFactory, push_minutes
 
 pytestmark = pytest.mark.django_db

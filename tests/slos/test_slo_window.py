@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from slos.choices import WindowKind
 from slos.models import SLO
-from slos.services.evaluation import slo_window
+from slos.services.figures import slo_window
 
 STARTED = datetime(2026, 1, 31, 23, 0, tzinfo=UTC)
 ENDED = datetime(2026, 2, 1, 2, 0, tzinfo=UTC)
