@@ -3,7 +3,6 @@
 
 from typing import Any
 
-from accounts.roles import Role
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -14,6 +13,7 @@ from accounts.authentication import ApiTokenAuthentication
 from accounts.models import ApiToken
 from accounts.permissions import IsViewer
 from catalog.models import Service
+from core.roles import Role
 
 from .. import budget_policy, selectors, services
 from ..gate_answer import verdict_line
