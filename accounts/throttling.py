@@ -17,7 +17,7 @@ OFF = ("", "off")
 class ApiTokenRateThrottle(SimpleRateThrottle):
     """KEEL_API_RATE_LIMIT requests per period for each API token; a browser session counts
     per user, and a request without credentials per client address. Over the limit the
-    API answers 429 with Retry-After (config/api.py gives it the usual JSON message)."""
+    API answers 429 with Retry-After (core/api_errors.py gives it the usual JSON message)."""
 
     scope = "api_token"
 

@@ -1,5 +1,5 @@
 """The API's JSON parser. A module of its own: DRF imports DEFAULT_PARSER_CLASSES while it
-defines APIView, so this module must not import rest_framework.views (config.api does)."""
+defines APIView, so this module must not import rest_framework.views (core.api_errors does)."""
 
 import codecs
 from typing import Any

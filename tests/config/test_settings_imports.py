@@ -1,6 +1,6 @@
 """Every dotted path in the settings imports on its own in a fresh process, whatever was
 imported before it. Django runs its system checks in no fixed order, so the CSRF failure
-view may be the first thing to import config.api; a circular import there made
+view may be the first thing to import core.api_errors; a circular import there made
 `manage.py check` fail on some runs and pass on others."""
 
 import os
