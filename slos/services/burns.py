@@ -121,7 +121,9 @@ def _resolve_policy(incident: Incident) -> str:
 
     integration = incident.integration
     if integration is None:
-        alert = incident.alerts.select_related("integration").order_by("-last_seen_at").first()
+        alert = (
+            incidents_selectors.incident_alerts(incident=incident).order_by("-last_seen_at").first()
+        )
         integration = alert.integration if alert is not None else None
     return integration.resolve_policy if integration is not None else ResolvePolicy.MONITORING
 
@@ -151,7 +153,10 @@ def burn_ended(status: SloStatus, figures: SloFigures) -> None:
         data={**burn_data(figures), "ended": True},
         at=figures.at,
     )
-    if not incident.is_open or incident.alerts.filter(status=AlertStatus.FIRING).exists():
+    firing = incidents_selectors.incident_alerts(incident=incident).filter(
+        status=AlertStatus.FIRING
+    )
+    if not incident.is_open or firing.exists():
         return  # a firing alert's own resolve applies the policy when it comes
     note = "The error budget burn ended."
     if _resolve_policy(incident) == ResolvePolicy.RESOLVED:

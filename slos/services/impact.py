@@ -171,9 +171,11 @@ def _compute(
 
 
 def _start_corrected(incident: Any) -> bool:
-    return incident.timeline.filter(
-        kind=EntryKind.FIELD_CORRECTED, data__field="started_at"
-    ).exists()
+    return (
+        incidents_selectors.incident_timeline(incident=incident)
+        .filter(kind=EntryKind.FIELD_CORRECTED, data__field="started_at")
+        .exists()
+    )
 
 
 def _record_shares(
