@@ -96,6 +96,11 @@ def incident_with_people(*, user: Any, incident_id: int) -> Incident:
     )
 
 
+def incident_services(*, incident: Incident) -> QuerySet[Any]:
+    """The services an incident affects, with their owning teams, by slug."""
+    return incident.services.select_related("owner").order_by("slug")
+
+
 def incident_for_update(*, incident_id: int) -> Incident | None:
     """One incident by id, locked until the transaction ends, or None: for a service of
     another app that must hold the incident while it decides what follows (the system)."""

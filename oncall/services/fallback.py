@@ -218,7 +218,7 @@ def why_nobody(incident: Any) -> str | None:
     policies = escalation.policies_for_incident(incident)
     if any(p.steps.exists() for p in policies):
         return None
-    services = list(incident.services.select_related("owner").order_by("slug"))
+    services = list(incidents_selectors.incident_services(incident=incident))
     if not services:
         return "it affects no service"
     if not any(s.owner_id for s in services):
