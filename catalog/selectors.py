@@ -22,6 +22,12 @@ def service_list(*, user: Any) -> QuerySet[Service]:
     return Service.objects.select_related("owner").order_by("slug")
 
 
+def service_get(*, user: Any, slug: str) -> Service:
+    """One service and its owner; raises Service.DoesNotExist."""
+    _viewer(user)
+    return Service.objects.select_related("owner").get(slug=slug)
+
+
 def service_by_slug(*, user: Any, slug: str) -> Service | None:
     _viewer(user)
     if "\x00" in slug:  # PostgreSQL text cannot hold it: no such service

@@ -1,5 +1,6 @@
 """Reads for incidents, alerts, integrations and metrics, with permission checks."""
 
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
@@ -20,7 +21,7 @@ from django.http import Http404
 from core.roles import Role, require_role
 
 from . import metrics
-from .choices import STATE_KINDS, AlertStatus, DeliveryState, EntryKind, Kind
+from .choices import OPEN_STATUSES, STATE_KINDS, AlertStatus, DeliveryState, EntryKind, Kind
 from .models import Alert, Delivery, Incident, Integration, TimelineEntry
 from .models.delivery import MAX_ATTEMPTS
 
@@ -63,6 +64,82 @@ def incident_find(*, user: Any, number: int) -> Incident:
     """One incident by number, without its related rows (for changes)."""
     require_role(user, Role.VIEWER)
     return _one(Incident.objects.all(), number)
+
+
+def _viewer(user: Any) -> None:
+    """None is the system (tasks, services of other apps), which is trusted."""
+    if user is not None:
+        require_role(user, Role.VIEWER)
+
+
+def incident_by_id(*, user: Any, incident_id: int) -> Incident | None:
+    """One incident by id without its related rows, or None (a task re-reads the incident
+    it was handed, which may be gone)."""
+    _viewer(user)
+    return Incident.objects.filter(pk=incident_id).first()
+
+
+def incident_with_services(*, user: Any, incident_id: int) -> Incident | None:
+    """One incident by id with its services loaded, or None."""
+    _viewer(user)
+    return Incident.objects.prefetch_related("services").filter(pk=incident_id).first()
+
+
+def incident_with_people(*, user: Any, incident_id: int) -> Incident:
+    """One incident by id with its commander, services and responders (what a document
+    about it names); raises Incident.DoesNotExist."""
+    _viewer(user)
+    return (
+        Incident.objects.select_related("commander")
+        .prefetch_related("services", "responders")
+        .get(pk=incident_id)
+    )
+
+
+def incident_services(*, incident: Incident) -> QuerySet[Any]:
+    """The services an incident affects, with their owning teams, by slug."""
+    return incident.services.select_related("owner").order_by("slug")
+
+
+def incident_for_update(*, incident_id: int) -> Incident | None:
+    """One incident by id, locked until the transaction ends, or None: for a service of
+    another app that must hold the incident while it decides what follows (the system)."""
+    return Incident.objects.select_for_update().filter(pk=incident_id).first()
+
+
+def incident_touches_services(
+    *, incident_id: int, service_ids: Iterable[int] | QuerySet[Any]
+) -> bool:
+    """Whether the incident affects any of `service_ids` (a list or a subquery of ids)."""
+    return Incident.objects.filter(pk=incident_id, services__in=service_ids).exists()
+
+
+def incident_ids_open(*, service_ids: Iterable[int] | QuerySet[Any]) -> QuerySet[Incident, int]:
+    """The ids of the open incidents affecting any of `service_ids` (a list or a subquery
+    of ids), each once."""
+    return (
+        Incident.objects.filter(status__in=OPEN_STATUSES, services__in=service_ids)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
+
+
+def incident_open_holding_alert(
+    *, labels: Mapping[str, str], alertname: str, or_label_key: str
+) -> Incident | None:
+    """The oldest open incident (lowest number) holding one alert whose labels include
+    `labels` and that is named `alertname` or carries the label `or_label_key`."""
+    named = Q(alerts__labels__alertname=alertname) | Q(alerts__labels__has_key=or_label_key)
+    held = Q(**{f"alerts__labels__{key}": value for key, value in labels.items()})
+    return (
+        Incident.objects.filter(named & held, status__in=OPEN_STATUSES).order_by("number").first()
+    )
+
+
+def service_incidents(*, user: Any, service: Any, limit: int) -> list[Incident]:
+    """The latest `limit` incidents affecting a service, newest start first."""
+    _viewer(user)
+    return list(Incident.objects.filter(services=service).order_by("-started_at")[:limit])
 
 
 def _with_version(queryset: QuerySet[Incident]) -> QuerySet[Incident]:
@@ -321,6 +398,12 @@ def team_incidents(*, user: Any, team: Any, start: datetime, end: datetime) -> T
             .order_by("detected_at")
         ),
     )
+
+
+def incident_alert_labels(*, incident_id: int) -> list[dict[str, Any]]:
+    """The labels of each of an incident's alerts (the system reads which SLOs its burn
+    alerts name)."""
+    return list(Alert.objects.filter(incident_id=incident_id).values_list("labels", flat=True))
 
 
 def alert_names_and_runbooks(*, user: Any, incident_ids: Any) -> list[Alert]:

@@ -13,7 +13,7 @@ from celery import shared_task
 from django.conf import settings
 from django.db import transaction
 
-from incidents.models import Incident
+from incidents import selectors as incidents_selectors
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def escalation_begin(incident_id: int) -> None:
     from .services.escalation import escalation_start
     from .services.fallback import escalation_fallback
 
-    incident = Incident.objects.filter(pk=incident_id).first()
+    incident = incidents_selectors.incident_by_id(user=None, incident_id=incident_id)
     if incident is None:
         return
     started = escalation_start(incident=incident)
@@ -59,7 +59,7 @@ def escalation_restart(incident_id: int) -> None:
     from .services.escalation import escalation_start
     from .services.fallback import escalation_fallback
 
-    incident = Incident.objects.filter(pk=incident_id).first()
+    incident = incidents_selectors.incident_by_id(user=None, incident_id=incident_id)
     if incident is None:
         return
     started = escalation_start(incident=incident, restart=True)
@@ -102,7 +102,7 @@ def escalation_check(incident_id: int) -> None:
     """Stop the escalation of an incident that was acknowledged or resolved."""
     from .services.escalation import escalation_stop_if_done
 
-    incident = Incident.objects.filter(pk=incident_id).first()
+    incident = incidents_selectors.incident_by_id(user=None, incident_id=incident_id)
     if incident is not None:
         escalation_stop_if_done(incident=incident)
 

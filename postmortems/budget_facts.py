@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from fractions import Fraction
 
-from django.db.models import F
 from django.utils import timezone
 
 from slos import budget, sli
+from slos import selectors as slos_selectors
 from slos.choices import BudgetingMethod, SliSource
 from slos.debits import debit_of, window_label
 from slos.models import SLO, IncidentImpact
@@ -214,11 +214,7 @@ def impact_budget_facts(impact: IncidentImpact, *, at: datetime) -> BudgetFacts:
 def incident_budget_facts(*, incident_id: int, at: datetime | None = None) -> list[BudgetFacts]:
     """The budget figures of every SLO the incident touched, largest debit first."""
     now = at or timezone.now()
-    impacts = (
-        IncidentImpact.objects.filter(incident_id=incident_id)
-        .select_related("incident", "slo", "slo__service")
-        .order_by(F("fraction").desc(nulls_last=True), "slo__service__slug", "slo__name")
-    )
+    impacts = slos_selectors.incident_impacts_largest_first(user=None, incident_id=incident_id)
     return [impact_budget_facts(impact, at=now) for impact in impacts]
 
 

@@ -10,7 +10,7 @@ from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
 from core.actors import Actor
-from incidents.models import Incident
+from incidents import selectors as incidents_selectors
 from postmortems.models import Postmortem
 
 logger = logging.getLogger(__name__)
@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 @shared_task(autoretry_for=(OperationalError, InterfaceError), retry_backoff=True, max_retries=5)
 def draft_postmortem(incident_id: int) -> int | None:
     """Draft (or refresh) the postmortem of an incident; a missing incident is a no-op."""
-    incident = Incident.objects.filter(pk=incident_id).first()
+    incident = incidents_selectors.incident_by_id(user=None, incident_id=incident_id)
     if incident is None:
         return None
     from postmortems.services.drafts import postmortem_draft

@@ -8,7 +8,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from catalog.models import Service
+from catalog import selectors as catalog_selectors
 from core.actors import Actor
 from slos.models import SLO, SliBucket
 
@@ -31,7 +31,7 @@ def demo_bad(minute: datetime, outage: tuple[datetime, datetime] | None = None) 
 
 def demo_slo(*, actor: Actor) -> SLO:
     """checkout/availability, created if missing (other SLOs do not stand in for it)."""
-    service = Service.objects.get(slug=DEMO_SERVICE)
+    service = catalog_selectors.service_get(user=None, slug=DEMO_SERVICE)
     found = SLO.objects.filter(service=service, name=DEMO_SLO).first()
     if found is not None:
         return found

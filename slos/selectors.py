@@ -6,12 +6,13 @@ from fractions import Fraction
 from typing import Any
 
 from django.conf import settings
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from catalog import selectors as catalog_selectors
 from catalog.models import Service
 from core.roles import Role, require_role
-from incidents.models import Incident
+from incidents import selectors as incidents_selectors
 from slos.models import SLO, Correction, GateBypass, IncidentImpact, SloStatus, WeeklyReport
 
 from . import budget, budget_ledger, budget_policy, burn_rates, charts, sli
@@ -106,6 +107,18 @@ def incident_impacts(*, user: Any, incident_id: int) -> list[IncidentImpact]:
     )
 
 
+def incident_impacts_largest_first(*, user: Any, incident_id: int) -> QuerySet[IncidentImpact]:
+    """An incident's impacts with their incident, SLO and service, the largest debit first
+    (then by service and SLO)."""
+    if user is not None:  # None is the system
+        require_role(user, Role.VIEWER)
+    return (
+        IncidentImpact.objects.filter(incident_id=incident_id)
+        .select_related("incident", "slo", "slo__service")
+        .order_by(F("fraction").desc(nulls_last=True), "slo__service__slug", "slo__name")
+    )
+
+
 def incident_debits(*, user: Any, incident_id: int) -> list[Debit]:
     """What the incident cost each SLO, as every surface words it (largest first)."""
     require_role(user, Role.VIEWER)
@@ -122,7 +135,7 @@ def service_debits(
     """The service's latest incidents, each with its debits on the service's SLOs."""
 
     require_role(user, Role.VIEWER)
-    incidents = list(Incident.objects.filter(services=service).order_by("-started_at")[:limit])
+    incidents = incidents_selectors.service_incidents(user=user, service=service, limit=limit)
     found: dict[int, list[Debit]] = {i.pk: [] for i in incidents}
     rows = IncidentImpact.objects.filter(
         incident_id__in=list(found), slo__service=service
@@ -206,20 +219,15 @@ def slo_ledger(*, user: Any, slo: SLO, at: datetime | None = None) -> LedgerView
     )
 
 
-def service_list(*, user: Any) -> QuerySet[Service]:
-    require_role(user, Role.VIEWER)
-    return Service.objects.select_related("owner").order_by("slug")
-
-
 def service_get(*, user: Any, slug: str) -> Service:
+    """One service (catalog's) with its owner and its SLOs by name with their status;
+    raises Service.DoesNotExist."""
     require_role(user, Role.VIEWER)
-    return (
-        Service.objects.select_related("owner")
-        .prefetch_related(
-            Prefetch("slos", queryset=SLO.objects.select_related("status").order_by("name")),
-        )
-        .get(slug=slug)
+    service = catalog_selectors.service_get(user=user, slug=slug)
+    prefetch_related_objects(
+        [service], Prefetch("slos", queryset=SLO.objects.select_related("status").order_by("name"))
     )
+    return service
 
 
 def service_bypasses(

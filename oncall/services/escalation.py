@@ -12,6 +12,7 @@ from catalog.models import Team
 from core.actors import Actor
 from core.errors import KeelError
 from core.roles import Role
+from incidents import selectors as incidents_selectors
 from incidents.services import incident_acknowledge, incident_record
 from oncall.models import (
     Escalation,
@@ -193,8 +194,8 @@ def policies_for_incident(incident: Any) -> list[EscalationPolicy]:
     team's policy of the first of those services (by slug) that has its own, else the
     team's default policy. Teams without either page nobody."""
     services = list(
-        incident.services.filter(owner__isnull=False)
-        .select_related("owner")
+        incidents_selectors.incident_services(incident=incident)
+        .filter(owner__isnull=False)
         .order_by("owner__slug", "slug")
     )
     own: dict[int, EscalationPolicy] = {}

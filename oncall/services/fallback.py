@@ -17,8 +17,8 @@ from django.db.models import Q
 from catalog import selectors as catalog_selectors
 from catalog.models import Team
 from core.actors import Actor
+from incidents import selectors as incidents_selectors
 from incidents.choices import EntryKind
-from incidents.models import Incident
 from incidents.services import incident_record
 from oncall.models import ContactMethod, Escalation, EscalationStep, Page
 
@@ -218,7 +218,7 @@ def why_nobody(incident: Any) -> str | None:
     policies = escalation.policies_for_incident(incident)
     if any(p.steps.exists() for p in policies):
         return None
-    services = list(incident.services.select_related("owner").order_by("slug"))
+    services = list(incidents_selectors.incident_services(incident=incident))
     if not services:
         return "it affects no service"
     if not any(s.owner_id for s in services):
@@ -238,7 +238,7 @@ def escalation_fallback(
     reopen asks again), and say so on its timeline. The pages to deliver."""
 
     when = now(at)
-    locked = Incident.objects.select_for_update().filter(pk=incident.pk).first()
+    locked = incidents_selectors.incident_for_update(incident_id=incident.pk)
     if locked is None or not locked.is_open:
         return []
     reason = why_nobody(locked)
@@ -249,7 +249,10 @@ def escalation_fallback(
     )
     if restart:
         reopened = (
-            locked.timeline.filter(kind=EntryKind.REOPENED).order_by("-at").values("at").first()
+            incidents_selectors.incident_timeline(incident=locked)
+            .filter(kind=EntryKind.REOPENED)
+            .values("at")
+            .first()
         )
         if reopened is not None:
             earlier = earlier.filter(started_at__gte=reopened["at"])

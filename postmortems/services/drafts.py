@@ -10,8 +10,9 @@ from django.db.models import F
 from core.actors import Actor
 from core.bounds import text_problem
 from core.roles import Role
+from incidents import selectors as incidents_selectors
 from incidents.choices import EntryKind, Kind
-from incidents.models import Alert, Incident, TimelineEntry
+from incidents.models import Incident
 from postmortems import draft, policy
 from postmortems.models import (
     Postmortem,
@@ -53,11 +54,7 @@ def postmortem_template_update(*, actor: Actor, sections: dict[str, str]) -> Pos
 
 def incident_facts(incident: Incident) -> dict[str, Any]:
     """What Keel knows about the incident, composed for the document."""
-    incident = (
-        Incident.objects.select_related("commander")
-        .prefetch_related("services", "responders")
-        .get(pk=incident.pk)
-    )
+    incident = incidents_selectors.incident_with_people(user=None, incident_id=incident.pk)
     alerts = [
         draft.AlertFact(
             name=a.labels.get("alertname", a.fingerprint),
@@ -67,11 +64,11 @@ def incident_facts(incident: Incident) -> dict[str, Any]:
             ends_at=a.ends_at,
             summary=str(a.annotations.get("summary", "")),
         )
-        for a in Alert.objects.filter(incident=incident).order_by("starts_at")[:200]
+        for a in incidents_selectors.incident_alerts(incident=incident).order_by("starts_at")[:200]
     ]
     entries = [
         draft.EntryFact(at=e.at, kind=e.kind, actor=e.actor_name, text=e.text, pinned=e.pinned)
-        for e in TimelineEntry.objects.filter(incident=incident)
+        for e in incidents_selectors.incident_timeline(incident=incident)
         .exclude(kind=EntryKind.POSTMORTEM)
         .order_by("at", "id")
     ]
@@ -153,7 +150,10 @@ def postmortem_draft(*, incident: Incident, actor: Actor, at: datetime | None = 
     """
     actor.require(Role.RESPONDER)
     now = now_or(at)
-    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    locked_incident = incidents_selectors.incident_for_update(incident_id=incident.pk)
+    if locked_incident is None:
+        raise incidents_selectors.IncidentNotFound(incident.number)
+    incident = locked_incident
     postmortem = Postmortem.objects.filter(incident=incident).first()
     if postmortem is not None:
         postmortem = locked(postmortem)

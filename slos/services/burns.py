@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import Q
 
 from core.actors import Actor
-from incidents.choices import OPEN_STATUSES, AlertStatus, EntryKind, ResolvePolicy, Status
-from incidents.models import Alert, Incident
+from incidents import selectors as incidents_selectors
+from incidents.choices import AlertStatus, EntryKind, ResolvePolicy, Status
+from incidents.models import Incident
 from incidents.services import (
     incident_declare,
     incident_record,
@@ -60,13 +61,6 @@ def burn_data(figures: SloFigures) -> dict[str, object]:
     }
 
 
-def _burn_alerts_of(slo: SLO) -> Q:
-    named = Q(alerts__labels__alertname=burns.BURN_ALERT_NAME) | Q(
-        alerts__labels__has_key=burns.BURN_WINDOW_LABEL
-    )
-    return named & Q(alerts__labels__service=slo.service.slug, alerts__labels__slo=slo.name)
-
-
 def burn_incident_open(status: SloStatus) -> Incident | None:
     """The SLO's open burn incident: the linked one, else an open incident that holds a page-
     level burn alert of this SLO (opened through Alertmanager before any link was made)."""
@@ -74,10 +68,10 @@ def burn_incident_open(status: SloStatus) -> Incident | None:
     linked = status.burn_incident
     if linked is not None and linked.is_open:
         return linked
-    return (
-        Incident.objects.filter(_burn_alerts_of(status.slo), status__in=OPEN_STATUSES)
-        .order_by("number")
-        .first()
+    return incidents_selectors.incident_open_holding_alert(
+        labels={"service": status.slo.service.slug, "slo": status.slo.name},
+        alertname=burns.BURN_ALERT_NAME,
+        or_label_key=burns.BURN_WINDOW_LABEL,
     )
 
 
@@ -127,7 +121,9 @@ def _resolve_policy(incident: Incident) -> str:
 
     integration = incident.integration
     if integration is None:
-        alert = incident.alerts.select_related("integration").order_by("-last_seen_at").first()
+        alert = (
+            incidents_selectors.incident_alerts(incident=incident).order_by("-last_seen_at").first()
+        )
         integration = alert.integration if alert is not None else None
     return integration.resolve_policy if integration is not None else ResolvePolicy.MONITORING
 
@@ -157,7 +153,10 @@ def burn_ended(status: SloStatus, figures: SloFigures) -> None:
         data={**burn_data(figures), "ended": True},
         at=figures.at,
     )
-    if not incident.is_open or incident.alerts.filter(status=AlertStatus.FIRING).exists():
+    firing = incidents_selectors.incident_alerts(incident=incident).filter(
+        status=AlertStatus.FIRING
+    )
+    if not incident.is_open or firing.exists():
         return  # a firing alert's own resolve applies the policy when it comes
     note = "The error budget burn ended."
     if _resolve_policy(incident) == ResolvePolicy.RESOLVED:
@@ -213,7 +212,7 @@ def slo_burn_incident_link(*, incident_id: int) -> int:
     `slo`) becomes the burn incident of each SLO they name that has no open one, so Keel's
     evaluation joins it instead of opening a second. Returns how many SLOs were linked."""
 
-    labels = list(Alert.objects.filter(incident_id=incident_id).values_list("labels", flat=True))
+    labels = incidents_selectors.incident_alert_labels(incident_id=incident_id)
     linked = 0
     for status in _statuses(burns.burn_alert_slos(labels)):
         if status.burn_incident is None or not status.burn_incident.is_open:

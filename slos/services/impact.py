@@ -8,12 +8,13 @@ from fractions import Fraction
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from core.actors import Actor
 from incidents import flows
-from incidents.choices import OPEN_STATUSES, EntryKind
-from incidents.models import Incident
+from incidents import selectors as incidents_selectors
+from incidents.choices import EntryKind
 from incidents.services import incident_record
 
 from .. import budget, budget_ledger, debits, sli
@@ -170,9 +171,11 @@ def _compute(
 
 
 def _start_corrected(incident: Any) -> bool:
-    return incident.timeline.filter(
-        kind=EntryKind.FIELD_CORRECTED, data__field="started_at"
-    ).exists()
+    return (
+        incidents_selectors.incident_timeline(incident=incident)
+        .filter(kind=EntryKind.FIELD_CORRECTED, data__field="started_at")
+        .exists()
+    )
 
 
 def _record_shares(
@@ -199,7 +202,7 @@ def incident_impacts_update(
 ) -> list[IncidentImpact]:
     """Compute the debit of an incident on every SLO of its services (docs/budget.md)."""
     now = at or timezone.now()
-    incident = Incident.objects.prefetch_related("services").filter(pk=incident_id).first()
+    incident = incidents_selectors.incident_with_services(user=None, incident_id=incident_id)
     if incident is None:
         return []
     started = incident.started_at
@@ -280,6 +283,11 @@ def incident_impacts_update(
     return results
 
 
+def _services_with_slos() -> QuerySet[SLO, int]:
+    """The ids of the services that have an SLO, as a subquery."""
+    return SLO.objects.values_list("service_id", flat=True)
+
+
 def incident_budget_follow(
     *, incident_id: int, change: str, at: datetime | None = None
 ) -> list[IncidentImpact]:
@@ -288,18 +296,16 @@ def incident_budget_follow(
     and the impact of an incident on the SLOs of its services is brought up to date."""
     if change == flows.OPENED:
         slo_burn_incident_link(incident_id=incident_id)
-    if not Incident.objects.filter(pk=incident_id, services__slos__isnull=False).exists():
+    if not incidents_selectors.incident_touches_services(
+        incident_id=incident_id, service_ids=_services_with_slos()
+    ):
         return []
     return incident_impacts_update(incident_id=incident_id, change=change, at=at)
 
 
 def impacts_refresh_open(*, at: datetime | None = None) -> int:
     """Keep the live impact of every open incident that touches an SLO current."""
-    ids = (
-        Incident.objects.filter(status__in=OPEN_STATUSES, services__slos__isnull=False)
-        .values_list("pk", flat=True)
-        .distinct()
-    )
+    ids = incidents_selectors.incident_ids_open(service_ids=_services_with_slos())
     count = 0
     for incident_id in ids:
         try:

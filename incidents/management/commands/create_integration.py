@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
-from catalog.models import Service
+from catalog import selectors as catalog_selectors
 from core.actors import Actor
 from core.errors import KeelError
 from incidents.choices import ResolvePolicy
@@ -29,7 +29,7 @@ class Command(BaseCommand):
     def handle(self, *args, name, service, resolve_policy, quiet_minutes, **options):
         default_service = None
         if service:
-            default_service = Service.objects.filter(slug=service).first()
+            default_service = catalog_selectors.service_by_slug(user=None, slug=service)
             if default_service is None:
                 raise CommandError(f"No service with slug {service!r}.")
         try:

@@ -12,6 +12,7 @@ from typing import Any, NoReturn
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from catalog import selectors as catalog_selectors
 from catalog.models import Service
 
 from ...api.views import gate_body
@@ -59,7 +60,7 @@ class Command(BaseCommand):
             if options["token"]:
                 self._cannot_decide("--token is for --url; without --url the database is read")
             try:
-                found = Service.objects.get(slug=service)
+                found = catalog_selectors.service_get(user=None, slug=service)
                 body = gate_body(gate_check(service=found))
             except Service.DoesNotExist:
                 self._cannot_decide(f"no service {service!r}")

@@ -7,7 +7,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from catalog.models import Service, Team
+from catalog import selectors as catalog_selectors
 from catalog.services import service_create, service_set_owner
 from core.actors import Actor
 from core.errors import KeelError
@@ -69,12 +69,12 @@ class Command(BaseCommand):
 
     def _apply(self, spec: SloSpec) -> None:
         actor = Actor.system()
-        service = Service.objects.filter(slug=spec.service).first()
+        service = catalog_selectors.service_by_slug(user=None, slug=spec.service)
         if service is None:
             service = service_create(slug=spec.service, name=spec.service)
             self.stdout.write(f"created service {service.slug}")
         if spec.service_owner:
-            team = Team.objects.filter(slug=spec.service_owner).first()
+            team = catalog_selectors.team_by_slug(user=None, slug=spec.service_owner)
             if team is None and spec.owner_required:
                 raise CommandError(
                     f"{spec.owner_location}: no team {spec.service_owner!r} in Keel; create "
