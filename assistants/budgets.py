@@ -8,8 +8,8 @@ from mcp.server.mcpserver.exceptions import ToolError
 
 from catalog.models import Service
 from slos import selectors
-from slos.api.serializers import CorrectionSerializer, SloSerializer
-from slos.api.views import gate_body, ledger_debit
+from slos.api.serializers import SloSerializer
+from slos.api.views import gate_body, ledger_body, ledger_debit
 from slos.models import SLO
 from slos.services.gate import gate_check
 
@@ -32,29 +32,7 @@ def _ratio(text: str | None) -> str:
 
 def _ledger_body(view: selectors.LedgerView) -> dict[str, Any]:
     """The ledger as `GET /api/v1/slos/<id>/ledger/` answers it."""
-    account = view.account
-    return as_json(
-        {
-            "slo": view.slo.pk,
-            "window_start": view.window_start,
-            "window_end": view.window_end,
-            "method": view.slo.budgeting_method,
-            "allowance": None if view.allowance is None else f"{float(view.allowance):.6f}",
-            "lines": [
-                {
-                    "label": row.label,
-                    "bad": f"{float(row.bad):.6f}",
-                    "share": f"{float(row.share):.6f}",
-                    "balance": f"{float(row.balance):.6f}",
-                    "debit": None if row.debit is None else ledger_debit(row.debit, view),
-                }
-                for row in view.rows
-            ],
-            "remaining": None if account is None else f"{float(account.remaining):.6f}",
-            "budget_minutes_left": view.budget_minutes_left,
-            "corrections": CorrectionSerializer(view.corrections, many=True).data,
-        }
-    )
+    return as_json(ledger_body(view))
 
 
 def _slos(user: Any, service: Service, name: str | None) -> list[SLO]:

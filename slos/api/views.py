@@ -106,29 +106,7 @@ class SloViewSet(viewsets.ModelViewSet):
     def ledger(self, request: Request, pk: str | None = None) -> Response:
         """The budget as an account over the window in force."""
         view = selectors.slo_ledger(user=request.user, slo=self.get_object())
-        account = view.account
-        return Response(
-            {
-                "slo": view.slo.pk,
-                "window_start": view.window_start,
-                "window_end": view.window_end,
-                "method": view.slo.budgeting_method,
-                "allowance": None if view.allowance is None else f"{float(view.allowance):.6f}",
-                "lines": [
-                    {
-                        "label": row.label,
-                        "bad": f"{float(row.bad):.6f}",
-                        "share": f"{float(row.share):.6f}",
-                        "balance": f"{float(row.balance):.6f}",
-                        "debit": None if row.debit is None else ledger_debit(row.debit, view),
-                    }
-                    for row in view.rows
-                ],
-                "remaining": None if account is None else f"{float(account.remaining):.6f}",
-                "budget_minutes_left": view.budget_minutes_left,
-                "corrections": s.CorrectionSerializer(view.corrections, many=True).data,
-            }
-        )
+        return Response(ledger_body(view))
 
     @extend_schema(request=s.CorrectionSerializer, responses={201: s.CorrectionSerializer})
     @action(detail=True, methods=["get", "post"])
@@ -169,6 +147,31 @@ def _bypass_body(bypass: GateBypass) -> dict[str, Any]:
         "by": bypass.created_by.get_username(),
         "created_at": bypass.created_at.isoformat(),
         "expires_at": bypass.expires_at.isoformat(),
+    }
+
+
+def ledger_body(view: selectors.LedgerView) -> dict[str, Any]:
+    """The ledger's answer (`GET /api/v1/slos/<id>/ledger/`; the MCP server's too)."""
+    account = view.account
+    return {
+        "slo": view.slo.pk,
+        "window_start": view.window_start,
+        "window_end": view.window_end,
+        "method": view.slo.budgeting_method,
+        "allowance": None if view.allowance is None else f"{float(view.allowance):.6f}",
+        "lines": [
+            {
+                "label": row.label,
+                "bad": f"{float(row.bad):.6f}",
+                "share": f"{float(row.share):.6f}",
+                "balance": f"{float(row.balance):.6f}",
+                "debit": None if row.debit is None else ledger_debit(row.debit, view),
+            }
+            for row in view.rows
+        ],
+        "remaining": None if account is None else f"{float(account.remaining):.6f}",
+        "budget_minutes_left": view.budget_minutes_left,
+        "corrections": s.CorrectionSerializer(view.corrections, many=True).data,
     }
 
 
