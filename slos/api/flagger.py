@@ -3,6 +3,7 @@
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import exceptions, serializers, status
 from rest_framework.request import Request
@@ -38,6 +39,21 @@ class FlaggerTokenAuthentication(ApiTokenAuthentication):
         if not isinstance(token, str) or not token.strip():
             return None
         return self.authenticate_plaintext(token.strip())
+
+
+class FlaggerTokenScheme(OpenApiAuthenticationExtension):
+    """How the schema describes the Flagger webhook's token."""
+
+    target_class = FlaggerTokenAuthentication
+    name = "flaggerToken"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API token, in `Authorization: Bearer`, or (Flagger sends no "
+            "headers of its own) in the webhook's `metadata` as `token`.",
+        }
 
 
 class AsksTheGate(IsViewer):
