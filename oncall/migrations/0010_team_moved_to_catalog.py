@@ -8,6 +8,9 @@ class Migration(migrations.Migration):
 
 
     dependencies = [
+        # After every foreign key to the moved model has been pointed at the catalog, so
+        # that migrating incidents back unapplies this too.
+        ('incidents', '0011_postmortems_move_to_their_app'),
         ('oncall', '0009_team_moves_to_catalog'),
         ('slos', '0013_service_moved_to_catalog'),
     ]

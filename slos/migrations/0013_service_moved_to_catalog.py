@@ -9,6 +9,9 @@ class Migration(migrations.Migration):
 
 
     dependencies = [
+        # After every foreign key to the moved model has been pointed at the catalog, so
+        # that migrating incidents back unapplies this too.
+        ('incidents', '0011_postmortems_move_to_their_app'),
         ('catalog', '0001_move_service_and_team'),
         ('oncall', '0009_team_moves_to_catalog'),
         ('slos', '0012_service_sla_objective_above_zero'),
