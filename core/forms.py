@@ -6,7 +6,15 @@ from typing import Any
 
 from django import forms
 
+from .errors import KeelError
 from .validators import validate_keel_date, validate_keel_datetime
+
+
+def attach_error(form: forms.Form, error: KeelError, default_field: str | None = None) -> None:
+    """Show a service's refusal on the form: next to the field it names when the form has
+    that field, else next to `default_field`, else above the form."""
+    field = error.field if error.field in form.fields else default_field
+    form.add_error(field if field in form.fields else None, error.message)
 
 
 class DateField(forms.DateField):

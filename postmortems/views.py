@@ -26,6 +26,7 @@ from core import forms as bounded
 from core.actors import Actor
 from core.bounds import COUNT_MAX
 from core.errors import KeelError
+from core.forms import attach_error
 from core.roles import Role, role_of
 from incidents.models import Incident
 from incidents.selectors import incident_find
@@ -279,7 +280,7 @@ def save_figures(request: HttpRequest, number: int) -> HttpResponse:
                 request, current, status=409, figures_form=_figures_form(current, conflict.message)
             )
         except KeelError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            attach_error(form, error)
     return _editor(request, postmortem, status=400, figures_form=form)
 
 
@@ -347,7 +348,7 @@ def add_action_item(request: HttpRequest, number: int) -> HttpResponse:
             messages.success(request, "Action item added.")
             return redirect(_editor_url(number) + "#action-items")
         except KeelError as error:
-            form.add_error(error.field if error.field in form.fields else None, error.message)
+            attach_error(form, error)
     return _editor(request, postmortem, status=400, item_form=form)
 
 

@@ -9,6 +9,7 @@ from django import forms
 from catalog.models import Service
 from catalog.selectors import service_choices
 from core.datetime_fields import LocalDateTimeField, from_now
+from core.forms import attach_error
 from slos.models import SLO
 
 from . import budget_policy
@@ -22,8 +23,7 @@ JSON_WIDGET = forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "
 class ServiceErrorsMixin(forms.Form):
     def add_service_error(self, error: SloError) -> None:
         """Show a service's refusal next to the field it names (or above the form)."""
-        field = error.field if error.field in self.fields else None
-        self.add_error(field, error.message)
+        attach_error(self, error)
 
 
 class SloForm(ServiceErrorsMixin):

@@ -4,11 +4,8 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
-from django import forms
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
-
-from core.errors import KeelError
 
 from ..models import Incident
 from ..selectors import incident_find
@@ -16,12 +13,6 @@ from ..selectors import incident_find
 
 def find_incident(user: Any, number: int) -> Incident:
     return incident_find(user=user, number=number)  # a missing one is a 404 saying which
-
-
-def attach_error(form: forms.Form, error: KeelError, default_field: str | None = None) -> None:
-    """Show a service's refusal next to the field it names (or above the form)."""
-    field = error.field if error.field in form.fields else default_field
-    form.add_error(field if field in form.fields else None, error.message)
 
 
 def is_htmx(request: HttpRequest) -> bool:

@@ -10,12 +10,13 @@ from django.views.decorators.http import require_POST
 
 from core.actors import Actor
 from core.errors import KeelError
+from core.forms import attach_error
 
 from .. import services
 from ..forms import IntegrationForm
 from ..models import Delivery, Integration
 from ..selectors import deliveries_failed, delivery_list, integration_list
-from .common import attach_error, html_not_found
+from .common import html_not_found
 
 NEW_TOKEN_KEY = "keel_new_integration_token"
 RECENT_DELIVERIES = 50

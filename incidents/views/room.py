@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from core.actors import Actor
 from core.bounds import page_number
 from core.errors import KeelConflict, KeelError
+from core.forms import attach_error
 
 from .. import services
 from ..choices import OPEN_STATUSES, TRANSITIONS, Status
@@ -44,7 +45,7 @@ from ..selectors import (
     incident_head,
     incident_timeline_window,
 )
-from .common import attach_error, find_incident, html_not_found
+from .common import find_incident, html_not_found
 
 FORMS: dict[str, type[forms.Form]] = {
     "acknowledge": ActionForm,

@@ -2,19 +2,12 @@
 
 from collections.abc import Callable
 
-from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest
 
 from core.errors import KeelError
 from oncall import selectors
 from oncall.models import Schedule
-
-
-def attach(form: forms.Form, error: KeelError) -> None:
-    """Show a service's refusal on the form, on its field when the form has that field."""
-    field = error.field if error.field in form.fields else None
-    form.add_error(field, error.message)
 
 
 def attempt(request: HttpRequest, change: Callable[[], object], success: str) -> None:

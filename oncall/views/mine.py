@@ -11,11 +11,12 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from core.errors import KeelError
+from core.forms import attach_error
 from oncall import reports, selectors, services
 from oncall.forms import ContactMethodForm
 from oncall.models import CalendarFeed, ContactMethod
 
-from ._common import attach, require_viewer
+from ._common import require_viewer
 
 
 @login_required
@@ -29,7 +30,7 @@ def mine(request: HttpRequest) -> HttpResponse:
                 user=request.user, owner=request.user, **form.cleaned_data
             )
         except KeelError as error:
-            attach(form, error)
+            attach_error(form, error)
         else:
             messages.success(request, "Contact method added.")
             return redirect("oncall:mine")

@@ -11,11 +11,12 @@ from django.views.decorators.http import require_http_methods
 from catalog.models import Team
 from catalog.selectors import services_owned
 from core.errors import KeelError
+from core.forms import attach_error
 from oncall import selectors, services
 from oncall.forms import PolicyForm, step_formset
 from oncall.models import EscalationPolicy
 
-from ._common import attach, require_viewer
+from ._common import require_viewer
 
 
 @login_required
@@ -54,7 +55,7 @@ def policy_edit(request: HttpRequest, slug: str, pk: int | None = None) -> HttpR
                         user=request.user, policy=policy, steps=steps.specs(), **form.cleaned_data
                     )
             except KeelError as error:
-                attach(form, error)
+                attach_error(form, error)
             else:
                 messages.success(request, "Escalation policy saved.")
                 return redirect("oncall:policy-edit", slug=team.slug, pk=policy.pk)

@@ -14,11 +14,12 @@ from django.views.decorators.http import require_POST
 from accounts.services import profile_time_zones
 from core.bounds import datetime_problem
 from core.errors import KeelError
+from core.forms import attach_error
 from oncall import rotation, selectors, services, timeline_svg
 from oncall.forms import LayerForm, OverrideForm
 from oncall.models import CalendarFeed, Layer, Override, Schedule
 
-from ._common import attach, schedule_or_404
+from ._common import schedule_or_404
 
 
 def _window(request: HttpRequest, schedule: Schedule) -> tuple[datetime, datetime]:
@@ -158,7 +159,7 @@ def layer_save(request: HttpRequest, pk: int) -> HttpResponse:
                 else:
                     services.layer_update(user=request.user, layer=editing, **_layer_kwargs(form))
             except KeelError as error:
-                attach(form, error)
+                attach_error(form, error)
             else:
                 messages.success(request, "Layer saved.")
                 return redirect("oncall:schedule", pk=schedule.pk)
@@ -194,7 +195,7 @@ def override_add(request: HttpRequest, pk: int) -> HttpResponse:
                     reason=data["reason"],
                 )
             except KeelError as error:
-                attach(form, error)
+                attach_error(form, error)
             else:
                 messages.success(request, "Override saved.")
                 return redirect("oncall:schedule", pk=schedule.pk)

@@ -9,10 +9,11 @@ from django.views.decorators.http import require_http_methods
 
 from catalog.models import Team
 from core.errors import KeelError
+from core.forms import attach_error
 from oncall import selectors, services
 from oncall.forms import ScheduleForm, TeamForm
 
-from ._common import attach, require_viewer
+from ._common import require_viewer
 
 
 @login_required
@@ -25,7 +26,7 @@ def team_detail(request: HttpRequest, slug: str) -> HttpResponse:
         try:
             schedule = services.schedule_create(user=request.user, team=team, **form.cleaned_data)
         except KeelError as error:
-            attach(form, error)
+            attach_error(form, error)
         else:
             return redirect("oncall:schedule", pk=schedule.pk)
     return render(
@@ -63,7 +64,7 @@ def team_edit(request: HttpRequest, slug: str | None = None) -> HttpResponse:
                 services.team_update(user=request.user, team=team, **form.cleaned_data)
                 messages.success(request, f"Team {team.name} saved.")
         except KeelError as error:
-            attach(form, error)
+            attach_error(form, error)
         else:
             return redirect("oncall:team", slug=team.slug)
     elif request.method == "POST" and not selectors.can_configure(request.user):
